@@ -1,0 +1,5 @@
+"""Studio: the Django project package."""
+
+from studio.celery import app as celery_app
+
+__all__ = ["celery_app"]
