@@ -273,3 +273,9 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Retrieval: catalog, uploads, embeddings, search (retrieval/) -----------------------------
+
+# --- Pipeline: briefs, steps, checks, costs (briefs/) ------------------------------------------
+
+# --- Review: board, decisions, reliability, autonomy (review/) ---------------------------------

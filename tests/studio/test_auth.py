@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import TEST_PASSWORD, producer
+from tests.factories.users import TEST_PASSWORD, producer
 
 
 @pytest.mark.django_db

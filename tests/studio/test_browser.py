@@ -1,16 +1,9 @@
 import pytest
 
 from studio.demo import seed_demo_users
-from tests.workers import ARTIFACTS
+from tests.browser import screenshot, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, username: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 @pytest.mark.parametrize(
@@ -28,7 +21,7 @@ def test_each_demo_role_signs_in_and_sees_its_navigation(page, username, role, n
     assert page.locator(".badge-role").inner_text() == role
     links = page.get_by_role("navigation", name="Main").get_by_role("link").all_inner_texts()
     assert links == nav
-    page.screenshot(path=ARTIFACTS / f"home-{username}.png", full_page=True)
+    screenshot(page, f"home-{username}")
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/accounts/login/")
 
@@ -37,4 +30,4 @@ def test_a_wrong_password_shows_an_error_in_the_page(page):
     seed_demo_users()
     sign_in(page, "producer", "wrong")
     assert page.get_by_role("alert").inner_text().startswith("Please enter a correct username")
-    page.screenshot(path=ARTIFACTS / "login-error.png")
+    screenshot(page, "login-error")

@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from studio.roles import Role
-from tests.factories import UserFactory, catalog_admin, director, producer
+from tests.factories.users import UserFactory, catalog_admin, director, producer
 
 
 @pytest.mark.django_db

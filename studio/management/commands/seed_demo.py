@@ -7,7 +7,6 @@ from django.db import transaction
 
 from studio.demo import seed_demo_users
 
-
 DEMO_APPS = ["retrieval", "briefs", "review"]
 
 
