@@ -31,10 +31,10 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def clean_test_state():
-    """Start every session with an empty broker folder and media root."""
-    for folder in (settings.BROKER_DIR, settings.MEDIA_ROOT):
-        shutil.rmtree(folder, ignore_errors=True)
-        Path(folder).mkdir(parents=True, exist_ok=True)
+    """Start every session with no broker folder (the app creates it) and an empty media root."""
+    shutil.rmtree(settings.BROKER_DIR, ignore_errors=True)
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+    Path(settings.MEDIA_ROOT).mkdir(parents=True)
     ARTIFACTS.mkdir(exist_ok=True)
 
 
