@@ -257,6 +257,8 @@ GEMINI_EMBEDDING_MODEL = env_str("GEMINI_EMBEDDING_MODEL", "gemini-embedding-001
 EMBEDDING_DIMENSIONS = env_int("EMBEDDING_DIMENSIONS", 768)
 AI_FAULTS: dict = {}
 AI_FAULT_SEED = env_int("AI_FAULT_SEED", 0)
+# Optional JSONL file recording every injected fault (ground truth for benchmarks).
+AI_FAULT_LOG = env_str("AI_FAULT_LOG")
 LOCAL_OPS_DIR = STATE_DIR / "local-ops"
 # Price per unit, by model; local models are free. Override per deployment in code review, not env.
 AI_PRICES: dict[str, dict[str, Decimal]] = {}
@@ -275,7 +277,44 @@ LOGGING = {
 }
 
 # --- Retrieval: catalog, uploads, embeddings, search (retrieval/) -----------------------------
+# Uploads and imports are checked by content; these bound what one file may cost to decode.
+RETRIEVAL_MAX_UPLOAD_BYTES = env_int("RETRIEVAL_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
+RETRIEVAL_MAX_IMAGE_PIXELS = env_int("RETRIEVAL_MAX_IMAGE_PIXELS", 40_000_000)
+RETRIEVAL_THUMBNAIL_SIZE = 480
+# Hybrid search: reciprocal-rank-fusion constant and how many candidates each list contributes.
+RETRIEVAL_RRF_K = env_int("RETRIEVAL_RRF_K", 60)
+RETRIEVAL_CANDIDATES = env_int("RETRIEVAL_CANDIDATES", 50)
 
 # --- Pipeline: briefs, steps, checks, costs (briefs/) ------------------------------------------
+# A step holds a lease on its row this long; the sweeper re-enqueues steps whose lease expired.
+PIPELINE_LEASE_SECONDS = env_int("PIPELINE_LEASE_SECONDS", 300)
+PIPELINE_SWEEP_SECONDS = env_int("PIPELINE_SWEEP_SECONDS", 60)
+# Transient provider errors: attempts per step, then exponential backoff with jitter, capped.
+PIPELINE_MAX_ATTEMPTS = env_int("PIPELINE_MAX_ATTEMPTS", 5)
+PIPELINE_BACKOFF_BASE_S = float(env_str("PIPELINE_BACKOFF_BASE_S", "2"))
+PIPELINE_BACKOFF_MAX_S = float(env_str("PIPELINE_BACKOFF_MAX_S", "120"))
+# How often a long-running generation (Veo) is polled, by a re-scheduled task.
+PIPELINE_POLL_SECONDS = env_int("PIPELINE_POLL_SECONDS", 10)
+# Extra takes the pipeline renders on its own when a clip fails a check a retry can fix.
+PIPELINE_AUTO_RETAKES = env_int("PIPELINE_AUTO_RETAKES", 1)
+# Extra plans requested when a plan fails its check.
+PIPELINE_PLAN_RETRIES = env_int("PIPELINE_PLAN_RETRIES", 1)
+# Check thresholds.
+PIPELINE_MIN_REFERENCES = env_int("PIPELINE_MIN_REFERENCES", 1)
+PIPELINE_MAX_REFERENCE_DISTANCE = float(env_str("PIPELINE_MAX_REFERENCE_DISTANCE", "0.9"))
+PIPELINE_SEARCH_K = env_int("PIPELINE_SEARCH_K", 8)
+PIPELINE_BLACK_LUMA = float(env_str("PIPELINE_BLACK_LUMA", "16"))
+PIPELINE_BLANK_LUMA_STD = float(env_str("PIPELINE_BLANK_LUMA_STD", "6"))
+PIPELINE_MAX_FROZEN_RATIO = float(env_str("PIPELINE_MAX_FROZEN_RATIO", "0.8"))
+PIPELINE_DURATION_TOLERANCE_S = float(env_str("PIPELINE_DURATION_TOLERANCE_S", "0.5"))
+PIPELINE_ASPECT_TOLERANCE = float(env_str("PIPELINE_ASPECT_TOLERANCE", "0.03"))
+PIPELINE_MAX_PALETTE_DISTANCE = float(env_str("PIPELINE_MAX_PALETTE_DISTANCE", "0.35"))
+PIPELINE_MIN_CRITIC_SCORE = float(env_str("PIPELINE_MIN_CRITIC_SCORE", "0.45"))
+# Seconds a generate step waits after starting an operation: 0 except in crash tests and benches.
+PIPELINE_STEP_DELAY_S = float(env_str("PIPELINE_STEP_DELAY_S", "0"))
+CELERY_BEAT_SCHEDULE["briefs-sweep-expired-leases"] = {
+    "task": "briefs.sweep_expired_leases",
+    "schedule": float(PIPELINE_SWEEP_SECONDS),
+}
 
 # --- Review: board, decisions, reliability, autonomy (review/) ---------------------------------

@@ -28,5 +28,6 @@ urlpatterns = [
     path("catalog/", include("retrieval.urls")),
     path("briefs/", include("briefs.urls")),
     path("review/", include("review.urls")),
+    path("reliability/", include("review.reliability_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,305 @@
+"""Offline providers: no network, no downloaded model, real artefacts."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from studio.ai import media
+from studio.ai.types import (
+    Critique,
+    EmbedTask,
+    GenerationRequest,
+    GenerationStatus,
+    PermanentProviderError,
+    Plan,
+    PlanRequest,
+    Reference,
+    ShotSpec,
+)
+
+_CAMERA_BY_TONE: dict[str, tuple[str, ...]] = {
+    "tense": ("handheld push-in", "whip pan right", "handheld close push-in", "fast tilt up"),
+    "action": ("fast tracking shot right", "handheld push-in", "whip pan left", "crane up"),
+    "calm": ("slow pan left", "static wide", "slow push-in", "slow tilt down"),
+    "joyful": ("pan right", "push-in", "tilt up", "tracking shot right"),
+    "mysterious": ("slow push-in", "static", "slow tilt up", "slow pan right"),
+    "sad": ("slow pull out", "static", "slow tilt down", "slow pan left"),
+}
+_TONE_SYNONYMS: dict[str, str] = {
+    "suspense": "tense",
+    "thriller": "tense",
+    "dramatic": "tense",
+    "urgent": "tense",
+    "epic": "action",
+    "energetic": "action",
+    "serene": "calm",
+    "peaceful": "calm",
+    "gentle": "calm",
+    "playful": "joyful",
+    "happy": "joyful",
+    "whimsical": "joyful",
+    "eerie": "mysterious",
+    "dark": "mysterious",
+    "melancholy": "sad",
+    "wistful": "sad",
+}
+_DEFAULT_CAMERAS = ("static", "slow push-in", "pan right", "tilt up")
+# Varies repeated beats when the beat has fewer clauses than shots.
+_FRAMINGS = ("Wide shot:", "Medium shot:", "Close-up:", "Detail insert:", "Over-the-shoulder:")
+
+
+class LocalPlanner:
+    """Split the beat into shots by rule, with tone-driven camera moves."""
+
+    model = "local-planner-1"
+
+    def plan(self, request: PlanRequest) -> Plan:
+        """Turn a beat and its references into shots."""
+        beats = _split_beat(request.beat) or [request.title or "establishing view"]
+        cameras = _cameras_for(request.tone)
+        colours = ", ".join(dict.fromkeys(media.colour_name(c) for c in request.palette))
+        refs = request.references
+        per_shot = min(3, max(1, math.ceil(len(refs) / max(request.shot_count, 1))))
+        shots = []
+        for index in range(request.shot_count):
+            assigned = tuple(
+                refs[(index * per_shot + j) % len(refs)] for j in range(min(per_shot, len(refs)))
+            )
+            beat = beats[index % len(beats)]
+            framing = _FRAMINGS[index % len(_FRAMINGS)]
+            parts = [
+                f"{framing} {beat}.",
+                f"{request.ip_name}, {request.style_notes}." if request.style_notes else "",
+                f"{request.tone} mood." if request.tone else "",
+                f"Palette: {colours}." if colours else "",
+                f"Featuring {', '.join(r.title for r in assigned)}." if assigned else "",
+            ]
+            shots.append(
+                ShotSpec(
+                    prompt=" ".join(p for p in parts if p),
+                    negative_prompt=request.negative_prompt,
+                    camera=cameras[index % len(cameras)],
+                    duration_s=request.seconds_per_shot,
+                    reference_ids=tuple(dict.fromkeys(r.asset_id for r in assigned)),
+                )
+            )
+        return Plan(shots=tuple(shots), model=self.model)
+
+
+def _split_beat(beat: str) -> list[str]:
+    """Split into sentences, then clauses if sentences alone are few."""
+    sentences = [s.strip() for s in re.split(r"[.!?;\n]+", beat) if s.strip()]
+    clauses = [
+        c.strip()
+        for s in sentences
+        for c in re.split(r",|\bthen\b|\band then\b|\bwhile\b|\bas\b", s)
+        if len(c.split()) >= 2
+    ]
+    return clauses if len(clauses) > len(sentences) else sentences
+
+
+def _cameras_for(tone: str) -> tuple[str, ...]:
+    for word in re.findall(r"[a-z]+", tone.lower()):
+        key = _TONE_SYNONYMS.get(word, word)
+        if key in _CAMERA_BY_TONE:
+            return _CAMERA_BY_TONE[key]
+    return _DEFAULT_CAMERAS
+
+
+def default_ops_dir() -> Path:
+    """Return the directory local takes are rendered into when none is configured."""
+    return Path(tempfile.gettempdir()) / "studio-local-ops"
+
+
+class LocalGenerator:
+    """Render takes with media.render_clip into a directory shared by every process."""
+
+    model = "local-renderer-1"
+
+    def __init__(self, workdir: Path | None = None) -> None:
+        self.workdir = workdir or default_ops_dir()
+
+    def start(self, request: GenerationRequest) -> str:
+        """Render the take unless this idempotency key already has one; return its op id."""
+        operation_id = (
+            "local-" + hashlib.blake2b(request.idempotency_key.encode(), digest_size=12).hexdigest()
+        )
+        path = self._path(operation_id)
+        if path.exists():
+            return operation_id
+        video = media.render_clip(
+            prompt=request.prompt,
+            camera=request.camera,
+            duration_s=request.duration_s,
+            aspect_ratio=request.aspect_ratio,
+            seed=request.seed,
+            palette=request.palette,
+            reference_images=request.reference_images,
+        )
+        write_atomically(path, video)
+        return operation_id
+
+    def poll(self, operation_id: str) -> GenerationStatus:
+        """Return the finished take."""
+        try:
+            video = self._path(operation_id).read_bytes()
+        except FileNotFoundError as exc:
+            raise PermanentProviderError(f"unknown operation {operation_id}") from exc
+        return GenerationStatus(done=True, operation_id=operation_id, video=video)
+
+    def _path(self, operation_id: str) -> Path:
+        if not re.fullmatch(r"[a-z]+-[0-9a-f]+", operation_id):
+            raise PermanentProviderError(f"malformed operation id {operation_id!r}")
+        return self.workdir / f"{operation_id}.mp4"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write through a temp file so a reader in another process never sees half a clip."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)
+
+
+class LocalCritic:
+    """Score a poster by what can be measured: is it blank, is it on the references' palette."""
+
+    model = "local-critic-1"
+    # Below this luma standard deviation a frame is effectively one flat colour.
+    blank_std = 6.0
+
+    def critique(
+        self, *, prompt: str, poster_png: bytes, references: Sequence[Reference]
+    ) -> Critique:
+        """Score a take's poster against its references' palettes."""
+        mean, std = media.luma_stats(poster_png)
+        reasons = [f"luma mean {mean:.0f}, std {std:.1f}"]
+        if std < self.blank_std:
+            reasons.append("frame is blank or nearly flat")
+            return Critique(score=0.02, reasons=tuple(reasons), model=self.model)
+        contrast = min(1.0, std / 40)
+        reference_palette = [c for r in references for c in r.palette]
+        if not reference_palette:
+            reasons.append("no reference palette to compare against")
+            score = round(0.5 * contrast, 3)
+            return Critique(score=score, reasons=tuple(reasons), model=self.model)
+        distance = media.palette_distance(media.dominant_colours(poster_png), reference_palette)
+        reasons.append(f"palette distance to references {distance:.2f}")
+        if distance > 0.35:
+            reasons.append("colours stray from the references")
+        score = 0.3 * contrast + 0.7 * (1 - distance)
+        return Critique(score=round(score, 3), reasons=tuple(reasons), model=self.model)
+
+
+_STOPWORD_TEXT = (
+    "a an and are as at be by for from has he her his in is it its of on or she that the their them"
+    " they this to was were with into onto over under"
+)
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+# Film and visual vocabulary that should meet in the same bucket even when the words differ.
+_CONCEPTS: dict[str, tuple[str, ...]] = {
+    "forest": ("forest", "woods", "wood", "tree", "woodland", "jungle", "pine", "grove"),
+    "night": ("night", "dark", "moon", "moonlight", "midnight", "nocturnal", "starry", "dusk"),
+    "sea": ("sea", "ocean", "wave", "surf", "tide", "beach", "shore", "coast", "marine"),
+    "robot": ("robot", "android", "mech", "cyborg", "droid", "automaton", "machine"),
+    "cat": ("cat", "kitten", "feline", "kitty", "tabby"),
+    "dog": ("dog", "puppy", "hound", "canine", "pup"),
+    "red": ("red", "crimson", "scarlet", "ruby", "vermilion"),
+    "blue": ("blue", "azure", "navy", "cobalt", "cyan", "teal"),
+    "green": ("green", "emerald", "verdant", "lime"),
+    "gold": ("gold", "golden", "yellow", "amber"),
+    "city": ("city", "urban", "street", "downtown", "skyline", "metropolis", "neon"),
+    "mountain": ("mountain", "peak", "summit", "cliff", "alpine", "ridge"),
+    "snow": ("snow", "winter", "ice", "frost", "frozen", "blizzard"),
+    "fire": ("fire", "flame", "blaze", "burning", "ember", "inferno"),
+    "rain": ("rain", "storm", "thunder", "downpour", "drizzle"),
+    "space": ("space", "galaxy", "star", "planet", "cosmic", "nebula", "orbit"),
+    "sun": ("sun", "sunny", "daylight", "sunrise", "sunset", "dawn", "bright"),
+    "child": ("child", "kid", "boy", "girl", "toddler"),
+    "dragon": ("dragon", "wyvern", "drake", "serpent"),
+    "castle": ("castle", "fortress", "palace", "keep", "citadel"),
+    "car": ("car", "vehicle", "automobile", "truck", "racing"),
+    "fight": ("fight", "battle", "combat", "duel", "clash", "brawl"),
+    "happy": ("happy", "joyful", "cheerful", "smiling", "laughing", "playful"),
+    "sad": ("sad", "melancholy", "crying", "tearful", "grief", "lonely"),
+    "closeup": ("closeup", "close-up", "portrait", "face", "detail"),
+    "aerial": ("aerial", "drone", "overhead", "bird's-eye", "birdseye"),
+    "bird": ("bird", "eagle", "owl", "hawk", "sparrow", "crow", "raven"),
+    "flower": ("flower", "blossom", "bloom", "petal", "rose", "garden"),
+    "desert": ("desert", "dune", "sand", "arid"),
+    "food": ("food", "meal", "dish", "cake", "bread", "kitchen"),
+}
+_CONCEPT_OF = {word: concept for concept, words in _CONCEPTS.items() for word in words}
+_WEIGHTS = {"w": 1.0, "b": 0.6, "c": 0.25, "k": 1.6}
+
+
+class LocalEmbedder:
+    """Deterministic feature-hashing embeddings with a small concept table."""
+
+    def __init__(self, dimensions: int = 768) -> None:
+        self.dimensions = dimensions
+        self.model = f"local-hash-{dimensions}"
+
+    def embed(self, texts: Sequence[str], *, task: EmbedTask = "document") -> list[list[float]]:
+        """Return one L2-normalised vector per text; queries and documents share one space."""
+        return [self._vector(text) for text in texts]
+
+    def _vector(self, text: str) -> list[float]:
+        vector = [0.0] * self.dimensions
+        for feature, count in _features(text).items():
+            digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+            value = int.from_bytes(digest, "little")
+            sign = 1.0 if value >> 63 else -1.0
+            vector[value % self.dimensions] += sign * _WEIGHTS[feature[0]] * (1 + math.log(count))
+        norm = math.sqrt(sum(v * v for v in vector))
+        return [v / norm for v in vector] if norm else vector
+
+
+def _features(text: str) -> Counter[str]:
+    """Count word, bigram, character n-gram and concept features, each tagged by kind."""
+    words = [_stem(w) for w in re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower())]
+    words = [w for w in words if w not in _STOPWORDS] or ["<empty>"]
+    features: Counter[str] = Counter()
+    for word in words:
+        features[f"w:{word}"] += 1
+        if word in _CONCEPT_OF:
+            features[f"k:{_CONCEPT_OF[word]}"] += 1
+        padded = f"<{word}>"
+        for n in (3, 4):
+            for i in range(len(padded) - n + 1):
+                features[f"c:{padded[i : i + n]}"] += 1
+    for first, second in itertools.pairwise(words):
+        features[f"b:{first} {second}"] += 1
+    return features
+
+
+def _stem(word: str) -> str:
+    """Fold plurals, which is most of what a tiny vocabulary needs."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+class LocalCaptioner:
+    """Caption from the hint plus the image's measured colours, named in words."""
+
+    model = "local-captioner-1"
+
+    def caption(self, image_bytes: bytes, *, hint: str) -> str:
+        """Describe an image for search, guided by a hint such as its title."""
+        names = dict.fromkeys(media.colour_name(c) for c in media.dominant_colours(image_bytes, 4))
+        mean, _ = media.luma_stats(image_bytes)
+        light = "dark" if mean < 70 else "bright" if mean > 180 else "mid-toned"
+        description = f"A {light} image in {', '.join(names)}."
+        return f"{hint.strip()}. {description}" if hint.strip() else description

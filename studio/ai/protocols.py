@@ -1,0 +1,63 @@
+"""The small interfaces the rest of Studio codes against."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from studio.ai.types import (
+    Critique,
+    EmbedTask,
+    GenerationRequest,
+    GenerationStatus,
+    Plan,
+    PlanRequest,
+    Reference,
+)
+
+
+class Planner(Protocol):
+    model: str
+
+    def plan(self, request: PlanRequest) -> Plan:
+        """Turn a beat and its references into shots."""
+        ...
+
+
+class Generator(Protocol):
+    model: str
+
+    def start(self, request: GenerationRequest) -> str:
+        """Start rendering a take and return its operation id."""
+        ...
+
+    def poll(self, operation_id: str) -> GenerationStatus:
+        """Return the operation's state; done is False while it runs."""
+        ...
+
+
+class Critic(Protocol):
+    model: str
+
+    def critique(
+        self, *, prompt: str, poster_png: bytes, references: Sequence[Reference]
+    ) -> Critique:
+        """Score a take's poster against its prompt and references."""
+        ...
+
+
+class Embedder(Protocol):
+    model: str
+    dimensions: int
+
+    def embed(self, texts: Sequence[str], *, task: EmbedTask) -> list[list[float]]:
+        """Return one L2-normalised vector per text."""
+        ...
+
+
+class Captioner(Protocol):
+    model: str
+
+    def caption(self, image_bytes: bytes, *, hint: str) -> str:
+        """Describe an image for search, guided by a hint such as its title."""
+        ...

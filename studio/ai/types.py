@@ -1,0 +1,114 @@
+"""Plain values that cross the model boundary; nothing here knows about a provider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+AspectRatio = Literal["16:9", "9:16"]
+EmbedTask = Literal["document", "query"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A rights-cleared catalog asset handed to a model as context."""
+
+    asset_id: int
+    title: str
+    text: str
+    image_path: str | None
+    palette: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """Everything the planner needs to turn one beat into shots."""
+
+    title: str
+    beat: str
+    tone: str
+    shot_count: int
+    aspect_ratio: AspectRatio
+    seconds_per_shot: int
+    negative_prompt: str
+    ip_name: str
+    style_notes: str
+    palette: tuple[str, ...]
+    references: tuple[Reference, ...]
+
+
+@dataclass(frozen=True)
+class ShotSpec:
+    """One planned shot."""
+
+    prompt: str
+    negative_prompt: str
+    camera: str
+    duration_s: int
+    reference_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A planner's answer, with what it cost."""
+
+    shots: tuple[ShotSpec, ...]
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One take to render; the idempotency key names the attempt, not the shot."""
+
+    prompt: str
+    negative_prompt: str
+    camera: str
+    duration_s: int
+    aspect_ratio: AspectRatio
+    seed: int
+    palette: tuple[str, ...]
+    reference_images: tuple[str, ...]
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class GenerationStatus:
+    """The state of a generation operation; video is set only when done and not filtered."""
+
+    done: bool
+    operation_id: str
+    video: bytes | None = None
+    mime_type: str = "video/mp4"
+    filtered_reason: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Critique:
+    """A critic's score in [0, 1] and the reasons behind it."""
+
+    score: float
+    reasons: tuple[str, ...]
+    model: str
+
+
+class ProviderError(Exception):
+    """A model provider failed."""
+
+
+class TransientProviderError(ProviderError):
+    """A failure worth retrying: rate limits, 5xx, timeouts."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentProviderError(ProviderError):
+    """A failure that retrying the same request will not fix."""
+
+
+class MalformedOutputError(PermanentProviderError):
+    """The model answered, but the answer does not validate."""

@@ -1,0 +1,126 @@
+"""Rendering and probing real H.264 clips."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from PIL import Image
+
+from studio.ai import media
+
+PALETTE = ("#1b2a41", "#c8553d", "#f2d0a4")
+
+
+@pytest.fixture
+def reference(tmp_path):
+    path = tmp_path / "ref.png"
+    Image.effect_mandelbrot((400, 300), (-2, -1.2, 1, 1.2), 64).save(path)
+    return str(path)
+
+
+def render(reference, **overrides) -> bytes:
+    options = {
+        "prompt": "Mika runs through the woods",
+        "camera": "handheld push-in",
+        "duration_s": 4,
+        "aspect_ratio": "16:9",
+        "seed": 7,
+        "palette": PALETTE,
+        "reference_images": (reference,),
+    } | overrides
+    return media.render_clip(**options)
+
+
+@pytest.mark.parametrize("camera", ["handheld push-in", "slow pan left", "tilt up", "static"])
+def test_rendered_clip_has_the_right_duration_aspect_and_moving_frames(reference, camera):
+    probe = media.probe_video(render(reference, camera=camera))
+
+    assert abs(probe.duration_s - 4) <= 1 / 12
+    assert (probe.width, probe.height) == (640, 360)
+    assert probe.luma_std > 20
+    assert probe.frozen_ratio < 0.3
+
+
+def test_vertical_clip_is_taller_than_wide(reference):
+    probe = media.probe_video(render(reference, aspect_ratio="9:16", duration_s=6))
+
+    assert (probe.width, probe.height) == (360, 640)
+    assert probe.frame_count == 72
+
+
+def test_rendering_is_deterministic_for_a_seed(reference):
+    assert render(reference) == render(reference)
+    assert render(reference, seed=1, reference_images=()) != render(
+        reference, seed=2, reference_images=()
+    )
+
+
+def test_rendering_four_seconds_is_fast(reference):
+    start = time.perf_counter()
+    render(reference)
+    elapsed = time.perf_counter() - start
+
+    print(f"render_clip 4 s, 12 fps, 640x360: {elapsed:.3f} s")
+    assert elapsed < 1.5
+
+
+def test_black_flat_and_frozen_clips_are_measurably_bad(reference):
+    black = media.probe_video(
+        media.render_flat_clip(colour="#000000", duration_s=4, aspect_ratio="16:9")
+    )
+    frozen = media.probe_video(render(reference, still=True))
+
+    assert black.mean_luma < 5 and black.luma_std < 1
+    assert frozen.frozen_ratio == 1.0
+
+
+def test_off_palette_clip_is_far_from_the_references(reference):
+    on = media.probe_video(render(reference)).dominant_palette
+    off = media.probe_video(
+        render(reference, palette=media.complementary_palette(PALETTE))
+    ).dominant_palette
+
+    assert media.palette_distance(on, PALETTE) < 0.25
+    assert media.palette_distance(off, PALETTE) > 0.3
+    assert media.palette_distance(off, PALETTE) - media.palette_distance(on, PALETTE) > 0.1
+
+
+def test_poster_is_the_middle_frame_as_png(reference):
+    poster = media.poster_png(render(reference))
+
+    image = media.open_image(poster)
+    assert poster.startswith(b"\x89PNG") and image.size == (640, 360)
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not a video", b"\x00\x00\x00\x18ftypmp42" + b"\0" * 64])
+def test_garbage_bytes_raise_media_error(garbage):
+    with pytest.raises(media.MediaError):
+        media.probe_video(garbage)
+    with pytest.raises(media.MediaError):
+        media.poster_png(garbage)
+
+
+def test_truncated_clip_raises_media_error(reference):
+    clip = render(reference)
+
+    with pytest.raises(media.MediaError):
+        media.probe_video(clip[: len(clip) // 2])
+
+
+def test_palette_distance_is_zero_for_equal_and_large_for_opposite_palettes():
+    assert media.palette_distance(PALETTE, PALETTE) == 0
+    assert media.palette_distance(("#000000",), ("#ffffff",)) == 1
+    assert 0 < media.palette_distance(("#cc0000",), ("#dd1111",)) < 0.1
+
+
+def test_colour_names_and_dominant_colours():
+    image = Image.new("RGB", (100, 100), "#dc143c")
+    image.paste((0, 0, 128), (0, 0, 100, 30))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+
+    colours = media.dominant_colours(buffer.getvalue(), k=2)
+
+    assert [media.colour_name(c) for c in colours] == ["crimson", "navy"]
