@@ -4,8 +4,11 @@ import uuid
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
+from pgvector.django import VectorField
 
 
 class IP(models.Model):
@@ -100,6 +103,9 @@ class Asset(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.UPLOAD)
     # Where a generated asset came from: brief, shot, take ids and the references it used.
     provenance = models.JSONField(default=dict, blank=True)
+    # Weighted tsvector over title, tags, characters, IP, description and caption; kept by
+    # services.asset_search_document_refresh because characters live in another table.
+    search_document = SearchVectorField(null=True, editable=False)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -120,6 +126,7 @@ class Asset(models.Model):
         indexes = [
             models.Index(fields=["sha256"], name="asset_sha256_dedupe_idx"),
             models.Index(fields=["ip", "kind"], name="asset_ip_kind_idx"),
+            GinIndex(fields=["search_document"], name="asset_search_document_idx"),
         ]
 
     def __str__(self) -> str:
@@ -163,3 +170,59 @@ class Rights(models.Model):
 
     def __str__(self) -> str:
         return f"{self.licence} ({self.holder})"
+
+
+class EmbeddingSpace(models.Model):
+    """One embedding model at one dimension; search reads the single active space.
+
+    A re-embed builds a new space beside the active one and switches over only once every
+    current asset has a vector in it, so search never runs on a half-filled space.
+    """
+
+    model = models.CharField(max_length=200)
+    dimensions = models.PositiveIntegerField()
+    is_active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "dimensions"], name="embedding_space_unique_model_dimensions"
+            ),
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=models.Q(is_active=True),
+                name="embedding_space_one_active",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(dimensions__gte=1, dimensions__lte=2000),
+                name="embedding_space_hnsw_dimensions",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} ({self.dimensions}-d)"
+
+    @property
+    def index_name(self) -> str:
+        return f"asset_embedding_space_{self.pk}_hnsw"
+
+
+class AssetEmbedding(models.Model):
+    """An asset's vector in one space, with a hash of the text it was made from."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="embeddings")
+    space = models.ForeignKey(EmbeddingSpace, on_delete=models.CASCADE, related_name="embeddings")
+    # No fixed dimension: each space gets a partial HNSW index on vector::vector(N).
+    vector = VectorField()
+    text_sha256 = models.CharField(max_length=64)
+    embedded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "space"], name="asset_embedding_one_per_space")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset} in {self.space}"
