@@ -51,6 +51,10 @@ class Brief(models.Model):
     pinned_references = models.ManyToManyField(
         "retrieval.Asset", blank=True, related_name="pinned_in_briefs"
     )
+    # What the retrieve step found (rights-cleared at the brief's territory and date).
+    references = models.ManyToManyField(
+        "retrieval.Asset", blank=True, related_name="retrieved_in_briefs"
+    )
     checklist = models.JSONField(
         default=list, blank=True, help_text="Approval criteria ticked per take"
     )
@@ -58,6 +62,8 @@ class Brief(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     status_reason = models.TextField(blank=True)
     spent = models.DecimalField(max_digits=10, decimal_places=4, default=Decimal("0"))
+    # Estimated cost of generations in flight, held against the budget cap until they settle.
+    reserved = models.DecimalField(max_digits=10, decimal_places=4, default=Decimal("0"))
     # A step working on the brief holds a lease; the sweeper re-enqueues expired ones.
     lease_owner = models.CharField(max_length=255, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
@@ -175,6 +181,8 @@ class Take(models.Model):
     checks_passed = models.BooleanField(null=True)
     confidence = models.FloatField(null=True, blank=True)
     cost = models.DecimalField(max_digits=10, decimal_places=4, default=Decimal("0"))
+    # This take's share of Brief.reserved; zero once its cost is settled or released.
+    reserved_cost = models.DecimalField(max_digits=10, decimal_places=4, default=Decimal("0"))
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     status_reason = models.TextField(blank=True)

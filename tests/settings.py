@@ -13,6 +13,8 @@ os.environ.setdefault("STUDIO_BROKER_DIR", str(_STATE / "test-broker"))
 os.environ.setdefault("MEDIA_ROOT", str(_STATE / "test-media"))
 os.environ.setdefault("WORKER_HEARTBEAT_SECONDS", "1")
 os.environ.setdefault("WORKER_STALE_AFTER_SECONDS", "3")
+# The fake Gemini server answers instantly; real backoff delays would only slow the suite.
+os.environ.setdefault("GEMINI_HTTP_RETRY_INITIAL_S", "0.05")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls around it are sync.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

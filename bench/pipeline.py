@@ -1,0 +1,418 @@
+"""Benchmark the brief pipeline: our overhead per shot, throughput with two workers, worker memory.
+
+Creates its own database on the embedded server (never the dev or test data) and its own broker,
+media and local-ops folders, migrates, seeds the Lanternfall demo catalog, then measures:
+
+1. overhead per shot: briefs run in-process with instant providers (a plan, a tiny clip and a
+   score returned at once); the time left after subtracting the providers' and the media
+   decoder's time is ours: queries, leases, state changes, storage writes and Handoff rows;
+2. throughput: --briefs briefs x --shots shots through two real Celery worker processes with the
+   local providers (real H.264 renders), from enqueue until every brief has left the pipeline;
+3. peak worker memory: the largest resident set of a worker process (parent or pool child)
+   sampled every 100 ms during the throughput run.
+
+Prints a table, then one JSON line. Drops the database at the end.
+
+    .venv/bin/python bench/pipeline.py [--briefs 20] [--shots 6] [--overhead-briefs 5]
+"""
+
+import argparse
+import functools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DB_NAME = "bench_pipeline"
+TARGET_OVERHEAD_MS = 50
+WORKERS = 2
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--briefs", type=int, default=20)
+    parser.add_argument("--shots", type=int, default=6)
+    parser.add_argument("--overhead-briefs", type=int, default=5)
+    args = parser.parse_args()
+    socket_dir = start_server()
+    admin_sql(socket_dir, f'DROP DATABASE IF EXISTS "{DB_NAME}"', f'CREATE DATABASE "{DB_NAME}"')
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as scratch:
+            run(socket_dir, Path(scratch), args)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        admin_sql(socket_dir, f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        progress("dropped the benchmark database")
+
+
+def start_server() -> str:
+    from studio.embedded_db import ensure_running
+
+    state_dir = Path(os.environ.get("STUDIO_STATE_DIR", ROOT / ".studio"))
+    return ensure_running(state_dir)["HOST"]
+
+
+def admin_sql(socket_dir: str, *statements: str) -> None:
+    import psycopg
+
+    with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres") as conn:
+        conn.autocommit = True
+        for statement in statements:
+            conn.execute(statement)
+
+
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def bench_env(socket_dir: str, scratch: Path) -> dict[str, str]:
+    """Return the environment shared by this process and the workers: all paths private."""
+    return {
+        "DATABASE_URL": f"postgresql://postgres@{quote(socket_dir, safe='')}/{DB_NAME}",
+        "DJANGO_SETTINGS_MODULE": "studio.settings",
+        "DJANGO_DEBUG": "false",
+        "AI_PROVIDER": "local",
+        "STUDIO_STATE_DIR": str(scratch / "state"),
+        "MEDIA_ROOT": str(scratch / "media"),
+        "STUDIO_BROKER_DIR": str(scratch / "broker"),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def run(socket_dir: str, scratch: Path, args: argparse.Namespace) -> None:
+    env = bench_env(socket_dir, scratch)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    progress(f"migrating {DB_NAME}")
+    call_command("migrate", verbosity=0)
+    producer = seed_catalog()
+    overhead = measure_overhead(producer, args.overhead_briefs, args.shots)
+    throughput = measure_throughput(producer, env, args.briefs, args.shots)
+    report(overhead, throughput, args)
+
+
+def seed_catalog():
+    """Create a producer and the Lanternfall demo catalog (real pictures, embedded)."""
+    import io
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from retrieval import demo
+    from studio.roles import Role
+
+    producer = get_user_model().objects.create(username="bench-producer", first_name="Priya")
+    producer.groups.add(Group.objects.get(name=Role.PRODUCER.value))
+    progress("seeding the Lanternfall catalog")
+    demo.seed(stdout=io.StringIO())
+    return producer
+
+
+def make_briefs(producer, count: int, shots: int, prefix: str) -> list[int]:
+    from django.utils import timezone
+
+    from briefs.models import Brief
+    from retrieval.models import IP
+
+    ip = IP.objects.get(slug="lanternfall")
+    beats = [
+        "Mira climbs the sea wall with her lantern, then the fog rolls over the boats.",
+        "Pip slips between the lantern stalls of the night market.",
+        "Old Tobin reads the tide tables by lantern light, then looks out to sea.",
+    ]
+    return [
+        Brief.objects.create(
+            ip=ip,
+            producer=producer,
+            title=f"{prefix} {n + 1}",
+            beat=beats[n % len(beats)],
+            tone=("mysterious", "playful", "calm")[n % 3],
+            shot_count=shots,
+            aspect_ratio="16:9",
+            seconds_per_shot=4,
+            territory="GB",
+            release_date=timezone.localdate() + timedelta(days=30),
+        ).pk
+        for n in range(count)
+    ]
+
+
+# --- 1. overhead with instant providers ---------------------------------------------------------
+class InstantPlanner:
+    model = "local-instant-planner"
+
+    def plan(self, request):
+        from studio.ai.types import Plan, ShotSpec
+
+        refs = tuple(r.asset_id for r in request.references[:2])
+        shots = tuple(
+            ShotSpec(
+                prompt=f"Shot {n + 1}: {request.beat}",
+                negative_prompt="",
+                camera="static",
+                duration_s=request.seconds_per_shot,
+                reference_ids=refs,
+            )
+            for n in range(request.shot_count)
+        )
+        return Plan(shots=shots, model=self.model)
+
+
+class InstantGenerator:
+    model = "local-instant-renderer"
+
+    def __init__(self) -> None:
+        from studio.ai import media
+
+        # A real but tiny clip (128x72, 2 fps), so storing and checking it costs almost nothing.
+        self.video = media.render_clip(
+            prompt="",
+            camera="pan right",
+            duration_s=4,
+            aspect_ratio="16:9",
+            seed=1,
+            palette=("#0f3d4c", "#f5b942"),
+            reference_images=(),
+            fps=2,
+            size_short_side=72,
+        )
+
+    def start(self, request) -> str:
+        return "instant-" + request.idempotency_key.replace("-", "")
+
+    def poll(self, operation_id: str):
+        from studio.ai.types import GenerationStatus
+
+        return GenerationStatus(done=True, operation_id=operation_id, video=self.video)
+
+
+class InstantCritic:
+    model = "local-instant-critic"
+
+    def critique(self, *, prompt, poster_png, references):
+        from studio.ai.types import Critique
+
+        return Critique(score=0.9, reasons=("instant",), model=self.model)
+
+
+class Stopwatch:
+    """Accumulate the time spent inside wrapped callables (providers and media decoding)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def wrap(self, func):
+        @functools.wraps(func)
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        return timed
+
+
+def measure_overhead(producer, briefs: int, shots: int) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext, override_settings
+
+    from briefs import pipeline
+    from briefs.models import Brief, Shot
+    from studio.ai import media
+
+    watch = Stopwatch()
+    planner, generator, critic = InstantPlanner(), InstantGenerator(), InstantCritic()
+    planner.plan = watch.wrap(planner.plan)
+    generator.start, generator.poll = watch.wrap(generator.start), watch.wrap(generator.poll)
+    critic.critique = watch.wrap(critic.critique)
+    originals = {name: getattr(media, name) for name in ("poster_png", "probe_video")}
+    for name, func in originals.items():
+        setattr(media, name, watch.wrap(func))
+    # The tiny clip is not on the demo palette; the checks' thresholds are not under test here.
+    ids = make_briefs(producer, briefs, shots, "Overhead brief")
+    progress(f"overhead: {briefs} briefs x {shots} shots in-process with instant providers")
+    try:
+        with (
+            override_settings(PIPELINE_MAX_PALETTE_DISTANCE=1.0, PIPELINE_MIN_CRITIC_SCORE=0),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            started = time.perf_counter()
+            for pk in ids:
+                pipeline.run_inline(
+                    pk,
+                    providers=pipeline.Providers(
+                        planner=planner, generator=generator, critic=critic
+                    ),
+                )
+            elapsed = time.perf_counter() - started
+    finally:
+        for name, func in originals.items():
+            setattr(media, name, func)
+    ready = Shot.objects.filter(brief_id__in=ids, status=Shot.Status.READY).count()
+    in_review = Brief.objects.filter(pk__in=ids, status=Brief.Status.IN_REVIEW).count()
+    total_shots = briefs * shots
+    return {
+        "shots": total_shots,
+        "ready": ready,
+        "briefs_in_review": in_review,
+        "wall_ms_per_shot": 1000 * elapsed / total_shots,
+        "excluded_ms_per_shot": 1000 * watch.seconds / total_shots,
+        "overhead_ms_per_shot": 1000 * (elapsed - watch.seconds) / total_shots,
+        "queries_per_shot": len(queries) / total_shots,
+        "load_average": os.getloadavg()[0],
+    }
+
+
+# --- 2 and 3. throughput and memory with two real workers ---------------------------------------
+def start_workers(env: dict[str, str]) -> list[subprocess.Popen]:
+    from studio.models import WorkerHeartbeat
+
+    full_env = {**os.environ, **env}
+    command = [sys.executable, "-m", "celery", "-A", "studio", "worker", "--concurrency", "1"]
+    command += ["--without-mingle", "--without-gossip", "-l", "warning"]
+    workers = [
+        subprocess.Popen(
+            [*command, "-n", f"bench{n}@%h"],
+            cwd=ROOT,
+            env=full_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for n in range(WORKERS)
+    ]
+    deadline = time.monotonic() + 60
+    while WorkerHeartbeat.objects.filter(hostname__startswith="bench").count() < WORKERS:
+        if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
+            raise SystemExit("the benchmark workers did not start")
+        time.sleep(0.2)
+    return workers
+
+
+def sample_rss(workers: list[subprocess.Popen], stop: threading.Event, peak: dict) -> None:
+    import psutil
+
+    while not stop.is_set():
+        for worker in workers:
+            try:
+                parent = psutil.Process(worker.pid)
+                for process in [parent, *parent.children(recursive=True)]:
+                    peak["rss"] = max(peak["rss"], process.memory_info().rss)
+            except psutil.NoSuchProcess:
+                continue
+        stop.wait(0.1)
+
+
+def measure_throughput(producer, env: dict[str, str], briefs: int, shots: int) -> dict:
+    from briefs import pipeline, tasks
+    from briefs.models import Brief, Handoff, Shot
+
+    progress(f"throughput: starting {WORKERS} workers")
+    workers = start_workers(env)
+    ids = make_briefs(producer, briefs, shots, "Throughput brief")
+    stop, peak = threading.Event(), {"rss": 0}
+    sampler = threading.Thread(target=sample_rss, args=(workers, stop, peak), daemon=True)
+    sampler.start()
+    progress(f"throughput: {briefs} briefs x {shots} shots with local renders")
+    started = time.perf_counter()
+    try:
+        tasks.enqueue(pipeline.NextStep("retrieve", pk) for pk in ids)
+        active = [*pipeline.BRIEF_STEP_FOR_STATUS, Brief.Status.GENERATING]
+        deadline = time.monotonic() + 1800
+        while Brief.objects.filter(pk__in=ids, status__in=active).exists():
+            if time.monotonic() > deadline:
+                raise SystemExit("throughput run did not finish in 30 minutes")
+            time.sleep(0.25)
+        elapsed = time.perf_counter() - started
+    finally:
+        stop.set()
+        sampler.join()
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(30)
+    failed_checks: dict[str, int] = {}
+    for detail in (
+        Handoff.objects.filter(brief_id__in=ids, step="check")
+        .exclude(outcome="passed")
+        .values_list("detail", flat=True)
+    ):
+        for finding in detail.get("checks", []):
+            if not finding["passed"]:
+                failed_checks[finding["name"]] = failed_checks.get(finding["name"], 0) + 1
+    done = Shot.objects.filter(brief_id__in=ids).exclude(status=Shot.Status.FAILED).count()
+    ready = Shot.objects.filter(brief_id__in=ids, status=Shot.Status.READY).count()
+    return {
+        "shots": briefs * shots,
+        "shots_done": done,
+        "shots_ready": ready,
+        "seconds": elapsed,
+        "shots_per_minute": 60 * done / elapsed,
+        "peak_worker_rss_mb": peak["rss"] / (1024 * 1024),
+        "failed_checks": failed_checks,
+    }
+
+
+def report(overhead: dict, throughput: dict, args: argparse.Namespace) -> None:
+    rows = [
+        ("overhead: shots run in-process", f"{overhead['shots']}"),
+        ("overhead: wall time per shot", f"{overhead['wall_ms_per_shot']:.1f} ms"),
+        ("overhead: providers + media decode", f"{overhead['excluded_ms_per_shot']:.1f} ms"),
+        (
+            f"overhead: ours per shot (target <= {TARGET_OVERHEAD_MS} ms)",
+            f"{overhead['overhead_ms_per_shot']:.1f} ms",
+        ),
+        ("overhead: queries per shot", f"{overhead['queries_per_shot']:.1f}"),
+        ("overhead: machine load average then", f"{overhead['load_average']:.1f}"),
+        ("overhead: shots ready", f"{overhead['ready']} / {overhead['shots']}"),
+        (f"throughput: {args.briefs} briefs x {args.shots} shots", f"{throughput['shots']}"),
+        ("throughput: shots through the checks", f"{throughput['shots_done']}"),
+        ("throughput: shots ready for review", f"{throughput['shots_ready']}"),
+        (
+            "throughput: checks that failed (auto-retake or route)",
+            ", ".join(f"{k} {v}" for k, v in sorted(throughput["failed_checks"].items())) or "none",
+        ),
+        ("throughput: elapsed", f"{throughput['seconds']:.1f} s"),
+        (
+            f"throughput: shots per minute ({WORKERS} workers)",
+            f"{throughput['shots_per_minute']:.1f}",
+        ),
+        ("peak worker RSS while rendering", f"{throughput['peak_worker_rss_mb']:.0f} MB"),
+        (f"throughput: machine load average ({os.cpu_count()} CPUs)", f"{os.getloadavg()[0]:.1f}"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value:>12}")
+    print(
+        json.dumps(
+            {
+                "overhead_ms_per_shot": round(overhead["overhead_ms_per_shot"], 2),
+                "overhead_queries_per_shot": round(overhead["queries_per_shot"], 1),
+                "shots_per_minute": round(throughput["shots_per_minute"], 1),
+                "peak_worker_rss_mb": round(throughput["peak_worker_rss_mb"], 1),
+                "throughput_shots": throughput["shots"],
+                "throughput_seconds": round(throughput["seconds"], 1),
+                "overhead_target_met": overhead["overhead_ms_per_shot"] <= TARGET_OVERHEAD_MS,
+                "load_average_1m": round(os.getloadavg()[0], 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Reads for briefs: who sees what, and everything the brief page renders in a few queries."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+
+from briefs.models import Brief, Handoff, Shot, Take
+from studio.roles import Role, has_role
+
+
+def visible_briefs(user: Any) -> QuerySet[Brief]:
+    """Return the briefs a user may see: directors all, producers their own."""
+    briefs = Brief.objects.select_related("ip", "producer")
+    if user.is_superuser or has_role(user, Role.CREATIVE_DIRECTOR):
+        return briefs
+    if has_role(user, Role.PRODUCER):
+        return briefs.filter(producer=user)
+    return briefs.none()
+
+
+def brief_list(*, user: Any) -> QuerySet[Brief]:
+    """Return visible briefs with their shot progress counted."""
+    return visible_briefs(user).annotate(
+        shots_total=Count("shots", distinct=True),
+        shots_ready=Count(
+            "shots",
+            filter=Q(shots__status__in=(Shot.Status.READY, Shot.Status.APPROVED)),
+            distinct=True,
+        ),
+    )
+
+
+def visible_take(*, user: Any, take_id: int) -> Take | None:
+    """Return the take if the user may see its brief, else None."""
+    return (
+        Take.objects.filter(pk=take_id, shot__brief__in=visible_briefs(user).values("pk"))
+        .only("pk", "media", "poster", "updated_at")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class StepState:
+    """One step of the pipeline as the brief page shows it."""
+
+    key: str
+    label: str
+    state: str  # done | active | waiting | problem | skipped
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the brief page's live panel shows."""
+
+    steps: list[StepState]
+    shots_total: int
+    shots_done: int
+    percent: int
+    waiting_on: str
+    is_live: bool
+    version: str
+
+
+_ORDER = ["retrieve", "plan", "plan_gate", "generate", "check", "review"]
+_LABELS = dict(Handoff.Step.choices)
+
+
+def brief_shots(brief: Brief) -> list[Shot]:
+    """Return the brief's shots with their takes (current first) and references."""
+    takes = Take.objects.order_by("-is_current", "-number").prefetch_related("references")
+    return list(
+        brief.shots.prefetch_related(Prefetch("takes", queryset=takes), "references").order_by(
+            "order"
+        )
+    )
+
+
+def recent_handoffs(brief: Brief, limit: int = 40) -> list[Handoff]:
+    """Return the brief's latest handoffs, newest first."""
+    return list(
+        brief.handoffs.select_related("shot", "take").order_by("-started_at", "-pk")[:limit]
+    )
+
+
+def brief_progress(brief: Brief, shots: list[Shot]) -> Progress:
+    """Summarise where the brief is, who it waits on, and whether the page should keep polling."""
+    from briefs.pipeline import BRIEF_PIPELINE_IDLE, TAKE_STEP_FOR_STATUS
+
+    S = Brief.Status
+    current = [next((t for t in shot.takes.all() if t.is_current), None) for shot in shots]
+    in_flight = [t for t in current if t and t.status in TAKE_STEP_FOR_STATUS]
+    done_statuses = (Take.Status.READY, Take.Status.APPROVED, Take.Status.ROUTED)
+    done = sum(1 for t in current if t and t.status in done_statuses)
+    total = len(shots) or brief.shot_count
+    reached = {
+        S.QUEUED: 0,
+        S.RETRIEVING: 0,
+        S.PLANNING: 1,
+        S.AWAITING_PLAN_APPROVAL: 2,
+        S.GENERATING: 3,
+        S.IN_REVIEW: 5,
+        S.COMPLETED: 6,
+    }
+    position = reached.get(brief.status)
+    if position is None:  # needs attention, cancelled, failed: find where it stopped
+        position = 3 if shots else (1 if brief.references.exists() else 0)
+    steps = []
+    for index, key in enumerate(_ORDER):
+        if key == "plan_gate" and not brief.requires_plan_approval:
+            state = "skipped"
+        elif index < position:
+            state = "done"
+        elif index == position or (key == "check" and position == 3):
+            problem = brief.status in (S.NEEDS_ATTENTION, S.FAILED, S.CANCELLED)
+            state = "problem" if problem else "active"
+        else:
+            state = "waiting"
+        steps.append(StepState(key, _LABELS[key], state))
+    is_live = brief.status not in BRIEF_PIPELINE_IDLE or bool(in_flight)
+    stamp = max([brief.updated_at, *(t.updated_at for t in current if t)])
+    version = hashlib.blake2b(
+        f"{brief.status}|{stamp.isoformat()}|{brief.spent}|{len(shots)}".encode(), digest_size=8
+    ).hexdigest()
+    return Progress(
+        steps=steps,
+        shots_total=total,
+        shots_done=done,
+        percent=round(100 * done / total) if total else 0,
+        waiting_on=_waiting_on(brief, shots, in_flight),
+        is_live=is_live,
+        version=version,
+    )
+
+
+def progress_version(brief_id: int) -> str | None:
+    """Return the same version as brief_progress, in two cheap queries (None if not found)."""
+    brief = Brief.objects.filter(pk=brief_id).values("status", "updated_at", "spent").first()
+    if brief is None:
+        return None
+    takes = Take.objects.filter(shot__brief_id=brief_id, is_current=True).aggregate(
+        stamp=Max("updated_at")
+    )
+    shots = Shot.objects.filter(brief_id=brief_id).count()
+    stamp = max(s for s in (brief["updated_at"], takes["stamp"]) if s)
+    return hashlib.blake2b(
+        f"{brief['status']}|{stamp.isoformat()}|{brief['spent']}|{shots}".encode(), digest_size=8
+    ).hexdigest()
+
+
+def _waiting_on(brief: Brief, shots: list[Shot], in_flight: list[Take]) -> str:
+    S = Brief.Status
+    if brief.status in (S.QUEUED, S.RETRIEVING, S.PLANNING):
+        return "Waiting on the pipeline: " + brief.get_status_display().lower() + "."
+    if brief.status == S.AWAITING_PLAN_APPROVAL:
+        return "Waiting on the producer or a creative director to approve the shot plan."
+    if brief.status == S.GENERATING or in_flight:
+        return f"Waiting on the pipeline: {len(in_flight)} take(s) generating or being checked."
+    if brief.status == S.IN_REVIEW:
+        routed = sum(1 for shot in shots if shot.status == Shot.Status.NEEDS_HUMAN)
+        ready = sum(1 for shot in shots if shot.status == Shot.Status.READY)
+        note = f" ({routed} routed with reasons)" if routed else ""
+        return f"Waiting on a creative director to review {ready + routed} shot(s){note}."
+    if brief.status == S.NEEDS_ATTENTION:
+        return "Waiting on the producer: " + (brief.status_reason or "the pipeline needs help.")
+    if brief.status == S.COMPLETED:
+        return "Nothing: every shot has an approved take."
+    return brief.status_reason or brief.get_status_display()

@@ -1,0 +1,113 @@
+"""Every clip check catches its own kind of bad take, and passes a good one."""
+
+import pytest
+
+from briefs import checks
+from studio.ai import media
+from studio.ai.types import Critique, Plan, ShotSpec
+
+PALETTE = ("#0f3d4c", "#1f6f8b", "#f5b942", "#e8dcc2")
+GOOD_CRITIQUE = Critique(score=0.8, reasons=("on palette",), model="local-critic-1")
+
+
+def clip(**overrides) -> bytes:
+    options = {
+        "prompt": "the lantern keeper on the pier",
+        "camera": "pan right",
+        "duration_s": 4,
+        "aspect_ratio": "16:9",
+        "seed": 1,
+        "palette": PALETTE,
+        "reference_images": (),
+        "size_short_side": 180,
+    }
+    return media.render_clip(**(options | overrides))
+
+
+def verdict(video: bytes, *, critique: Critique = GOOD_CRITIQUE, duration: int = 4, aspect="16:9"):
+    return checks.check_take(
+        probe=media.probe_video(video),
+        critique=critique,
+        expected_duration_s=duration,
+        aspect_ratio=aspect,
+        reference_palette=PALETTE,
+    )
+
+
+def failed(result: checks.CheckResult) -> set[str]:
+    return {finding.name for finding in result.findings if not finding.passed}
+
+
+def test_a_good_clip_passes_every_check_with_the_critics_confidence():
+    result = verdict(clip())
+
+    assert result.passed and result.reasons == ()
+    assert result.confidence == 0.8
+
+
+@pytest.mark.parametrize(
+    ("video", "expected", "reason"),
+    [
+        (
+            lambda: media.render_flat_clip(colour="#000000", duration_s=4, aspect_ratio="16:9"),
+            {"black", "blank", "frozen", "palette"},
+            "clip is black",
+        ),
+        (
+            lambda: media.render_flat_clip(colour="#7f7f7f", duration_s=4, aspect_ratio="16:9"),
+            {"blank", "frozen", "palette"},
+            "clip is blank",
+        ),
+        (lambda: clip(still=True), {"frozen"}, "clip is frozen"),
+        (
+            lambda: clip(palette=media.complementary_palette(PALETTE)),
+            {"palette"},
+            "far from the references' palette",
+        ),
+        (lambda: clip(duration_s=6), {"duration"}, "clip lasts 6.0 s, the shot needs 4 s"),
+        (lambda: clip(aspect_ratio="9:16"), {"aspect"}, "the brief asks for 16:9"),
+    ],
+    ids=["black", "blank", "frozen", "off-palette", "wrong-duration", "wrong-aspect"],
+)
+def test_each_bad_clip_fails_with_its_reason(video, expected, reason):
+    result = verdict(video())
+
+    assert not result.passed
+    assert failed(result) == expected
+    assert any(reason in text for text in result.reasons)
+
+
+def test_a_low_critic_score_fails_with_the_critics_reasons():
+    low = Critique(score=0.2, reasons=("subject missing",), model="gemini-2.5-flash")
+
+    result = verdict(clip(), critique=low)
+
+    assert failed(result) == {"critic"}
+    assert result.reasons == ("critic scored 0.20: subject missing",)
+
+
+def _shot(prompt="Wide: the pier", duration=4, refs=(1,)) -> ShotSpec:
+    return ShotSpec(
+        prompt=prompt, negative_prompt="", camera="static", duration_s=duration, reference_ids=refs
+    )
+
+
+def test_a_plan_with_wrong_count_empty_prompt_bad_duration_and_unknown_ref_fails_each():
+    plan = Plan(shots=(_shot(prompt=" "), _shot(duration=5), _shot(refs=(99,))), model="m")
+
+    result = checks.check_plan(plan=plan, shot_count=4, known_reference_ids={1})
+
+    assert failed(result) == {"shot_count", "prompts", "durations", "references"}
+    assert result.reasons == (
+        "plan has 3 shot(s), the brief asks for 4",
+        "shot(s) 1 have an empty prompt",
+        "shot(s) 2 have a duration Veo does not accept",
+        "plan names unknown reference id(s) 99",
+    )
+    assert result.confidence == 0.0
+
+
+def test_a_sound_plan_passes():
+    plan = Plan(shots=(_shot(), _shot(duration=8)), model="m")
+
+    assert checks.check_plan(plan=plan, shot_count=2, known_reference_ids={1}).passed
