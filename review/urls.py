@@ -6,4 +6,15 @@ app_name = "review"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("briefs/<int:brief_id>/", views.board, name="board"),
+    path("briefs/<int:brief_id>/changes/", views.board_changes, name="board_changes"),
+    path("briefs/<int:brief_id>/bulk/", views.bulk_decide, name="bulk_decide"),
+    path("briefs/<int:brief_id>/export.zip", views.export, name="export"),
+    path("shots/<int:shot_id>/card/", views.shot_card, name="shot_card"),
+    path("takes/<int:take_id>/decide/", views.decide, name="decide"),
+    path("takes/<int:take_id>/notes/", views.add_note, name="add_note"),
+    path("takes/<int:take_id>/reprompt/", views.reprompt, name="reprompt"),
+    path("takes/<int:take_id>/make-current/", views.make_current, name="make_current"),
+    path("takes/<int:take_id>/promote/", views.promote, name="promote"),
+    path("compare/", views.compare, name="compare"),
 ]

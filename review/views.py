@@ -1,10 +1,425 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The review board: thin views that parse a form, call one service and render."""
 
-from studio.roles import Role, role_required
+from __future__ import annotations
+
+import difflib
+import io
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from briefs.models import Brief, Shot, Take
+from briefs.selectors import visible_briefs
+from retrieval.models import IP, Asset
+from review import selectors, services
+from review.export import build_export
+from review.forms import (
+    BulkDecisionForm,
+    CompareForm,
+    DecisionForm,
+    NoteForm,
+    QueueFilterForm,
+    RepromptForm,
+)
+from review.models import Decision
+from studio.roles import Role, has_role, role_required
+
+BOARD_ROLES = (Role.CREATIVE_DIRECTOR, Role.PRODUCER)
+# Take statuses a director may decide on (again, knowingly, once decided).
+DECIDABLE = (Take.Status.READY, Take.Status.ROUTED, Take.Status.APPROVED, Take.Status.REJECTED)
+# Shown in the help overlay and beside the controls; review.js binds the same keys.
+SHORTCUTS = [
+    ("A", "Approve the focused take"),
+    ("R", "Reject (choose a reason)"),
+    ("N", "Note at the current time"),
+    ("J / K", "Next / previous shot"),
+    ("Space", "Play / pause"),
+    (", / .", "Step one frame back / forward"),
+    ("C", "Compare with the previous take"),
+    ("X", "Select for bulk decisions"),
+    ("?", "Show this help"),
+]
+
+
+def _visible_brief(request: HttpRequest, brief_id: int) -> Brief:
+    """Return the brief if the user may see it (producers see their own), else 404."""
+    return get_object_or_404(visible_briefs(request.user).select_related("ip"), pk=brief_id)
+
+
+def _visible_take(request: HttpRequest, take_id: int) -> Take:
+    """Return the take (with shot and brief) if the user may see its brief, else 404."""
+    visible = Take.objects.filter(shot__brief__in=visible_briefs(request.user).values("pk"))
+    return get_object_or_404(visible.select_related("shot__brief__ip"), pk=take_id)
+
+
+def _card_context(request: HttpRequest, shot: Shot, **extra) -> dict:
+    brief = shot.brief
+    return {
+        "brief": brief,
+        "shot": shot,
+        "can_decide": has_role(request.user, Role.CREATIVE_DIRECTOR),
+        "reasons": Decision.Reason.choices,
+        "decidable": DECIDABLE,
+        **extra,
+    }
+
+
+def _render_card(request: HttpRequest, shot_id: int, *, status: int = 200, **extra) -> HttpResponse:
+    shot = selectors.board_shot(shot_id=shot_id)
+    return render(
+        request, "review/board.html#shot-card", _card_context(request, shot, **extra), status=status
+    )
+
+
+def _board_context(request: HttpRequest, brief: Brief, **extra) -> dict:
+    """Context for the whole board; cards are compact (lazy) unless `shots` come in full."""
+    if "shots" not in extra:
+        extra = {"shots": list(selectors.board_shots(brief=brief)), "lazy": True, **extra}
+    return {
+        "brief": brief,
+        "version": selectors.board_version(brief_id=brief.pk),
+        "poll_seconds": settings.REVIEW_POLL_SECONDS,
+        "can_decide": has_role(request.user, Role.CREATIVE_DIRECTOR),
+        "reasons": Decision.Reason.choices,
+        "decidable": DECIDABLE,
+        "shortcuts": SHORTCUTS,
+        **extra,
+    }
+
+
+def _board_url(shot: Shot) -> str:
+    return reverse("review:board", args=[shot.brief_id]) + f"#shot-{shot.pk}"
 
 
 @role_required(Role.CREATIVE_DIRECTOR)
+@require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    """Show the takes waiting for a creative director."""
-    return render(request, "review/queue.html")
+    """Show what needs this director: routed takes first with their reasons, then ready ones."""
+    form = QueueFilterForm(request.GET or None)
+    filters = selectors.QueueFilters()
+    if form.is_valid():
+        filters = selectors.QueueFilters(**{k: v or "" for k, v in form.cleaned_data.items()})
+    takes = selectors.review_queue(user=request.user, filters=filters)[:200]
+    context = {
+        "form": form,
+        "takes": takes,
+        "ips": IP.objects.order_by("name"),
+        "briefs": Brief.objects.filter(
+            shots__takes__is_current=True, shots__takes__status__in=selectors.QUEUE_STATUSES
+        )
+        .distinct()
+        .order_by("title"),
+        "check_names": selectors.queue_check_names(),
+        "filters": filters,
+    }
+    template = "review/queue.html#queue-list" if request.htmx else "review/queue.html"
+    return render(request, template, context)
+
+
+@role_required(*BOARD_ROLES)
+@require_GET
+def board(request: HttpRequest, brief_id: int) -> HttpResponse:
+    """Show every shot of a brief as a review card."""
+    brief = _visible_brief(request, brief_id)
+    return render(request, "review/board.html", _board_context(request, brief))
+
+
+@role_required(*BOARD_ROLES)
+@require_GET
+def board_changes(request: HttpRequest, brief_id: int) -> HttpResponse:
+    """Answer a board poll: 204 when nothing changed, else the changed cards (out of band)."""
+    brief = _visible_brief(request, brief_id)
+    seen = request.GET.get("since", "")
+    version = selectors.board_version(brief_id=brief.pk)
+    since = selectors.version_time(seen)
+    if version == seen or since is None:
+        return HttpResponse(status=204)
+    changed = list(selectors.shots_changed_since(brief=brief, since=since))
+    context = _board_context(request, brief, shots=changed, version=version)
+    return render(request, "review/board.html#board-changes", context)
+
+
+@role_required(*BOARD_ROLES)
+@require_GET
+def shot_card(request: HttpRequest, shot_id: int) -> HttpResponse:
+    """Render one shot's card, optionally showing an earlier take of the shot."""
+    shot = get_object_or_404(
+        Shot.objects.filter(brief__in=visible_briefs(request.user).values("pk")), pk=shot_id
+    )
+    shown_take_id = request.GET.get("take", "")
+    shown_take_id = int(shown_take_id) if shown_take_id.isdigit() else None
+    if request.htmx:
+        return _render_card(request, shot.pk, shown_take_id=shown_take_id)
+    full = selectors.board_shot(shot_id=shot.pk)
+    context = _board_context(request, full.brief, shots=[full], shown_take_id=shown_take_id)
+    return render(request, "review/board.html", context)
+
+
+def _decision_conflict_response(
+    request: HttpRequest, take: Take, conflict: services.DecisionConflict
+) -> HttpResponse:
+    if request.htmx:
+        return _render_card(
+            request, take.shot_id, status=409, conflict=conflict, shown_take_id=take.pk
+        )
+    shot = selectors.board_shot(shot_id=take.shot_id)
+    context = _board_context(request, shot.brief, shots=[shot], conflict=conflict)
+    return render(request, "review/board.html", context, status=409)
+
+
+@role_required(Role.CREATIVE_DIRECTOR)
+@require_POST
+def decide(request: HttpRequest, take_id: int) -> HttpResponse:
+    """Approve or reject a take version; 409 with the other decision when someone was first."""
+    take = _visible_take(request, take_id)
+    form = DecisionForm(request.POST, criteria=take.shot.brief.checklist or [])
+    if not form.is_valid():
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+        return _decision_error(request, take, error)
+    try:
+        decision = services.decide(
+            take=take,
+            user=request.user,
+            verdict=form.cleaned_data["verdict"],
+            expected_version=form.cleaned_data["version"],
+            reason_code=form.cleaned_data["reason"],
+            reason_text=form.cleaned_data["reason_text"],
+            checklist=form.ticks(),
+        )
+    except services.DecisionConflict as conflict:
+        return _decision_conflict_response(request, take, conflict)
+    except services.ReviewError as error:
+        return _decision_error(request, take, str(error))
+    summary = (
+        f"Take {take.number} of shot {take.shot.order} {decision.get_verdict_display().lower()}."
+    )
+    if request.htmx:
+        response = _render_card(request, take.shot_id, flash=summary)
+        return trigger_client_event(response, "review:decided", {"shot": take.shot_id})
+    messages.success(request, summary)
+    return redirect(_board_url(take.shot))
+
+
+def _decision_error(request: HttpRequest, take: Take, error: str) -> HttpResponse:
+    if request.htmx:
+        return _render_card(request, take.shot_id, status=422, error=error, shown_take_id=take.pk)
+    messages.error(request, error)
+    return redirect(_board_url(take.shot))
+
+
+@role_required(Role.CREATIVE_DIRECTOR)
+@require_POST
+def bulk_decide(request: HttpRequest, brief_id: int) -> HttpResponse:
+    """Apply one verdict and one reason to the selected takes of a brief."""
+    brief = _visible_brief(request, brief_id)
+    form = BulkDecisionForm(request.POST)
+    board_url = reverse("review:board", args=[brief.pk])
+    if not form.is_valid():
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+        messages.error(request, error)
+        return HttpResponseClientRedirect(board_url) if request.htmx else redirect(board_url)
+    versions = dict(form.cleaned_data["selected"])
+    takes = Take.objects.filter(pk__in=versions, shot__brief=brief).select_related("shot__brief")
+    outcome = services.bulk_decide(
+        takes_with_versions=[(take, versions[take.pk]) for take in takes],
+        user=request.user,
+        verdict=form.cleaned_data["verdict"],
+        reason_code=form.cleaned_data["reason"],
+        reason_text=form.cleaned_data["reason_text"],
+    )
+    verb = "approved" if form.cleaned_data["verdict"] == Decision.Verdict.APPROVED else "rejected"
+    if outcome.applied:
+        messages.success(request, f"{len(outcome.applied)} take(s) {verb}.")
+    for conflict in outcome.conflicts:
+        messages.warning(request, f"Shot {conflict.take.shot.order}: {conflict.message}")
+    return HttpResponseClientRedirect(board_url) if request.htmx else redirect(board_url)
+
+
+@role_required(*BOARD_ROLES)
+@require_POST
+def add_note(request: HttpRequest, take_id: int) -> HttpResponse:
+    """Pin a note to a timecode (or range, or frame region) of a take."""
+    take = _visible_take(request, take_id)
+    form = NoteForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise services.ReviewError(" ".join(e for es in form.errors.values() for e in es))
+        services.add_note(
+            take=take,
+            user=request.user,
+            body=form.cleaned_data["body"],
+            timecode_start=form.cleaned_data["timecode_start"],
+            timecode_end=form.cleaned_data["timecode_end"],
+            rect=form.cleaned_data["rect"],
+        )
+    except services.ReviewError as error:
+        if request.htmx:
+            return _render_card(
+                request, take.shot_id, status=422, note_error=str(error), shown_take_id=take.pk
+            )
+        messages.error(request, str(error))
+        return redirect(_board_url(take.shot))
+    if request.htmx:
+        return _render_card(request, take.shot_id, shown_take_id=take.pk, flash="Note added.")
+    messages.success(request, "Note added.")
+    return redirect(_board_url(take.shot))
+
+
+def _reprompt_prefill(take: Take) -> str:
+    notes = [
+        f"{note.body.strip().rstrip('.')} (at {note.timecode_start:.1f}s)"
+        for note in take.notes.order_by("timecode_start", "pk")
+    ]
+    if not notes:
+        return take.prompt
+    return f"{take.prompt.rstrip()}\n\nAddress the review notes: " + "; ".join(notes) + "."
+
+
+@role_required(Role.CREATIVE_DIRECTOR)
+def reprompt(request: HttpRequest, take_id: int) -> HttpResponse:
+    """Edit a take's prompt, negative prompt and references, and generate a new take."""
+    take = _visible_take(request, take_id)
+    brief = take.shot.brief
+    used = set(take.references.values_list("pk", flat=True))
+    choices = list(
+        Asset.objects.filter(ip=brief.ip)
+        .filter(is_current=True)
+        .exclude(kind=Asset.Kind.CLIP)
+        .select_related("rights")
+        .order_by("title")
+        | Asset.objects.filter(pk__in=used).select_related("rights")
+    )
+    if request.method == "POST":
+        form = RepromptForm(request.POST, reference_choices=choices)
+        if form.is_valid():
+            try:
+                new_take = services.reprompt(
+                    take=take,
+                    user=request.user,
+                    prompt=form.cleaned_data["prompt"],
+                    negative_prompt=form.cleaned_data["negative_prompt"],
+                    reference_ids=[int(pk) for pk in form.cleaned_data["references"]],
+                )
+            except services.ReviewError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request, f"Take {new_take.number} of shot {take.shot.order} is generating."
+                )
+                url = _board_url(take.shot)
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    else:
+        form = RepromptForm(
+            initial={
+                "prompt": _reprompt_prefill(take),
+                "negative_prompt": take.negative_prompt,
+                "references": [str(pk) for pk in used],
+            },
+            reference_choices=choices,
+        )
+    context = {"take": take, "shot": take.shot, "brief": brief, "form": form, "assets": choices}
+    return render(request, "review/reprompt.html", context)
+
+
+@role_required(Role.CREATIVE_DIRECTOR)
+@require_POST
+def make_current(request: HttpRequest, take_id: int) -> HttpResponse:
+    """Make an earlier take the shot's current one again."""
+    take = _visible_take(request, take_id)
+    try:
+        services.make_current(take=take, user=request.user)
+    except services.ReviewError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, f"Take {take.number} is current again for shot {take.shot.order}."
+        )
+    if request.htmx:
+        return _render_card(request, take.shot_id)
+    return redirect(_board_url(take.shot))
+
+
+def _config_lines(take: Take) -> list[str]:
+    shown = {
+        "prompt": take.prompt,
+        "negative_prompt": take.negative_prompt,
+        "model": take.model,
+        "seed": take.seed,
+        "references": [ref.title for ref in take.reference_list],
+        "config": take.config,
+    }
+    return json.dumps(shown, indent=2, sort_keys=True, default=str).splitlines()
+
+
+@role_required(*BOARD_ROLES)
+@require_GET
+def compare(request: HttpRequest) -> HttpResponse:
+    """Show two takes side by side with synced playback and a diff of what made them."""
+    form = CompareForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse("Choose two takes to compare.", status=400)
+    pair = selectors.compare_takes(take_ids=(form.cleaned_data["a"], form.cleaned_data["b"]))
+    visible = set(visible_briefs(request.user).values_list("pk", flat=True))
+    if len(pair) != 2 or not all(take.shot.brief_id in visible for take in pair):
+        return HttpResponse("One of those takes does not exist.", status=404)
+    # Earlier take on the left, so the diff always reads from old to new.
+    left, right = pair = sorted(pair, key=lambda take: (take.shot.order, take.number))
+    diff = difflib.unified_diff(
+        _config_lines(left),
+        _config_lines(right),
+        fromfile=f"take {left.number}",
+        tofile=f"take {right.number}",
+        lineterm="",
+        n=2,
+    )
+    prompt_diff = list(difflib.ndiff(left.prompt.split(), right.prompt.split()))
+    context = {
+        "left": left,
+        "right": right,
+        "takes": pair,
+        "brief": left.shot.brief,
+        "diff": list(diff)[2:],
+        "prompt_diff": [(w[0], w[2:]) for w in prompt_diff if w[0] in " +-"],
+    }
+    return render(request, "review/compare.html", context)
+
+
+@role_required(*BOARD_ROLES)
+@require_GET
+def export(request: HttpRequest, brief_id: int) -> HttpResponse:
+    """Download the brief's approved takes as a zip (media, manifest, CSV, OTIO timeline)."""
+    brief = _visible_brief(request, brief_id)
+    try:
+        archive = build_export(brief=brief, user=request.user)
+    except services.ReviewError as error:
+        messages.error(request, str(error))
+        return redirect("review:board", brief_id=brief.pk)
+    return FileResponse(
+        io.BytesIO(archive.data),
+        as_attachment=True,
+        filename=archive.filename,
+        content_type="application/zip",
+    )
+
+
+@role_required(*BOARD_ROLES)
+@require_POST
+def promote(request: HttpRequest, take_id: int) -> HttpResponse:
+    """Add an approved take to the catalog as a clip with its provenance and derived rights."""
+    take = _visible_take(request, take_id)
+    try:
+        result = services.promote_take(take=take, user=request.user)
+    except services.ReviewError as error:
+        messages.error(request, str(error))
+    else:
+        asset = result.asset
+        verb = "was already in" if result.deduplicated else "is now in"
+        messages.success(request, f"“{asset.title}” v{asset.version} {verb} the catalog.")
+    url = _board_url(take.shot)
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

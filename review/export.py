@@ -1,0 +1,232 @@
+"""Export a brief's approved cut: media, manifest (the provenance of every frame), CSV, OTIO."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from decimal import Decimal
+
+import opentimelineio as otio
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+from django.utils.text import slugify
+
+from briefs.models import Brief, Take
+from review.selectors import approved_takes
+from review.services import ReviewError
+from studio.roles import Role, has_role
+
+# Editors' default timeline rate; clips are placed by their measured duration at this rate.
+TIMELINE_RATE = 24
+
+
+@dataclass(frozen=True)
+class ExportArchive:
+    filename: str
+    data: bytes
+    take_count: int
+
+
+def _who(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _rights(asset) -> dict | None:
+    rights = getattr(asset, "rights", None)
+    if rights is None:
+        return None
+    return {
+        "holder": rights.holder,
+        "licence": rights.licence,
+        "worldwide": rights.worldwide,
+        "territories": list(rights.territories),
+        "valid_from": rights.valid_from.isoformat() if rights.valid_from else None,
+        "valid_until": rights.valid_until.isoformat() if rights.valid_until else None,
+        "reference_use_allowed": rights.reference_use_allowed,
+    }
+
+
+def _media_name(take: Take) -> str:
+    return f"media/shot-{take.shot.order:02d}-take-{take.number:02d}.mp4"
+
+
+def _take_entry(take: Take, media_name: str, sha256: str) -> dict:
+    return {
+        "shot": {
+            "id": take.shot.pk,
+            "order": take.shot.order,
+            "camera": take.shot.camera,
+            "duration_s": take.shot.duration_s,
+        },
+        "take": {
+            "id": take.pk,
+            "number": take.number,
+            "parent_take_id": take.parent_id,
+            "prompt": take.prompt,
+            "negative_prompt": take.negative_prompt,
+            "config": take.config,
+            "provider": take.provider,
+            "model": take.model,
+            "seed": take.seed,
+            "duration_s": take.duration_s,
+            "width": take.width,
+            "height": take.height,
+            "created_at": take.created_at.isoformat(),
+            "created_by": _who(take.created_by) if take.created_by else "pipeline",
+        },
+        "media": {"path": media_name, "sha256": sha256, "bytes": take.byte_size},
+        "references": [
+            {
+                "asset_id": ref.pk,
+                "title": ref.title,
+                "kind": ref.kind,
+                "version": ref.version,
+                "sha256": ref.sha256,
+                "rights": _rights(ref),
+            }
+            for ref in take.reference_list
+        ],
+        "checks": {
+            "passed": take.checks_passed,
+            "confidence": take.confidence,
+            "findings": take.checks,
+        },
+        "decisions": [
+            {
+                "verdict": d.verdict,
+                "reason": d.reason,
+                "reason_text": d.reason_text,
+                "checklist": d.checklist,
+                "by": _who(d.user),
+                "username": d.user.get_username(),
+                "at": d.created_at.isoformat(),
+                "take_version": d.take_version,
+                "applied": d.applied,
+            }
+            for d in take.decision_trail
+        ],
+        "notes": [
+            {
+                "body": n.body,
+                "timecode_start": n.timecode_start,
+                "timecode_end": n.timecode_end,
+                "rect": n.rect,
+                "by": _who(n.user),
+                "at": n.created_at.isoformat(),
+            }
+            for n in take.timeline_notes
+        ],
+        "cost": str(take.cost),
+    }
+
+
+def _timeline(brief: Brief, takes: list[Take]) -> str:
+    timeline = otio.schema.Timeline(name=brief.title)
+    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    timeline.tracks.append(track)
+    for take in takes:
+        seconds = take.duration_s or take.shot.duration_s
+        length = otio.opentime.RationalTime(round(seconds * TIMELINE_RATE), TIMELINE_RATE)
+        available = otio.opentime.TimeRange(otio.opentime.RationalTime(0, TIMELINE_RATE), length)
+        track.append(
+            otio.schema.Clip(
+                name=f"Shot {take.shot.order} · take {take.number}",
+                media_reference=otio.schema.ExternalReference(
+                    target_url=_media_name(take), available_range=available
+                ),
+                source_range=available,
+                metadata={
+                    "studio": {"brief_id": brief.pk, "shot_id": take.shot_id, "take_id": take.pk}
+                },
+            )
+        )
+    return otio.adapters.write_to_string(timeline, "otio_json")
+
+
+def _shots_csv(entries: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "shot",
+            "take",
+            "duration_s",
+            "media",
+            "model",
+            "seed",
+            "prompt",
+            "approved_by",
+            "approved_at",
+            "cost",
+        ]
+    )
+    for entry in entries:
+        approvals = [d for d in entry["decisions"] if d["applied"] and d["verdict"] == "approved"]
+        last = approvals[-1] if approvals else {"by": "", "at": ""}
+        writer.writerow(
+            [
+                entry["shot"]["order"],
+                entry["take"]["number"],
+                entry["take"]["duration_s"],
+                entry["media"]["path"],
+                entry["take"]["model"],
+                entry["take"]["seed"],
+                entry["take"]["prompt"],
+                last["by"],
+                last["at"],
+                entry["cost"],
+            ]
+        )
+    return out.getvalue()
+
+
+def build_export(*, brief: Brief, user) -> ExportArchive:
+    """Zip the brief's approved takes with manifest.json, shots.csv and an .otio timeline."""
+    if not user.is_authenticated or not (
+        has_role(user, Role.PRODUCER) or has_role(user, Role.CREATIVE_DIRECTOR)
+    ):
+        raise PermissionDenied("Only a producer or a creative director may export a cut.")
+    takes = [take for take in approved_takes(brief=brief) if take.media]
+    if not takes:
+        raise ReviewError("Nothing to export yet: no shot of this brief has an approved take.")
+    slug = slugify(brief.title) or f"brief-{brief.pk}"
+    buffer = io.BytesIO()
+    entries = []
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for take in takes:
+            with take.media.open("rb") as media_file:
+                data = media_file.read()
+            # Video is already compressed; deflating it again costs time and saves nothing.
+            archive.writestr(_media_name(take), data, compress_type=zipfile.ZIP_STORED)
+            entries.append(_take_entry(take, _media_name(take), hashlib.sha256(data).hexdigest()))
+        manifest = {
+            "format": "studio-export/1",
+            "exported_at": timezone.now().isoformat(),
+            "exported_by": _who(user),
+            "brief": {
+                "id": brief.pk,
+                "title": brief.title,
+                "ip": brief.ip.name,
+                "beat": brief.beat,
+                "tone": brief.tone,
+                "aspect_ratio": brief.aspect_ratio,
+                "territory": brief.territory,
+                "release_date": brief.release_date.isoformat(),
+                "checklist": brief.checklist,
+            },
+            "shot_count": brief.shot_count,
+            "approved_shots": len(entries),
+            "total_cost": str(sum((Decimal(e["cost"]) for e in entries), Decimal("0"))),
+            "timeline": f"{slug}.otio",
+            "takes": entries,
+        }
+        archive.writestr("manifest.json", json.dumps(manifest, indent=2))
+        archive.writestr("shots.csv", _shots_csv(entries))
+        archive.writestr(f"{slug}.otio", _timeline(brief, takes))
+    return ExportArchive(
+        filename=f"{slug}-approved.zip", data=buffer.getvalue(), take_count=len(entries)
+    )

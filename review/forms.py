@@ -1,0 +1,108 @@
+"""Forms that parse the review board's posts."""
+
+import json
+
+from django import forms
+
+from briefs.models import Take
+from review.models import Decision
+
+
+class DecisionForm(forms.Form):
+    verdict = forms.ChoiceField(choices=Decision.Verdict.choices)
+    version = forms.IntegerField(min_value=1)
+    reason = forms.ChoiceField(choices=[("", "Reason…"), *Decision.Reason.choices], required=False)
+    reason_text = forms.CharField(required=False, max_length=2000)
+    checklist = forms.MultipleChoiceField(choices=(), required=False)
+
+    def __init__(self, *args, criteria: list[str] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["checklist"].choices = [(c, c) for c in criteria]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("verdict") == Decision.Verdict.REJECTED and not data.get("reason"):
+            self.add_error("reason", "Choose a reason for the rejection.")
+        return data
+
+    def ticks(self) -> dict[str, bool]:
+        return dict.fromkeys(self.cleaned_data.get("checklist") or [], True)
+
+
+class BulkDecisionForm(forms.Form):
+    verdict = forms.ChoiceField(choices=Decision.Verdict.choices)
+    selected = forms.MultipleChoiceField(choices=(), error_messages={"required": "Select takes."})
+    reason = forms.ChoiceField(choices=[("", "Reason…"), *Decision.Reason.choices], required=False)
+    reason_text = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Each value is "take_pk:version", so every take is checked against what was seen.
+        self.fields["selected"].choices = [(v, v) for v in self.data.getlist("selected", [])]
+
+    def clean_selected(self) -> list[tuple[int, int]]:
+        pairs = []
+        for value in self.cleaned_data["selected"]:
+            take_id, _, version = value.partition(":")
+            if not (take_id.isdigit() and version.isdigit()):
+                raise forms.ValidationError("Malformed selection.")
+            pairs.append((int(take_id), int(version)))
+        return pairs
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("verdict") == Decision.Verdict.REJECTED and not data.get("reason"):
+            self.add_error("reason", "Choose one reason for the rejected takes.")
+        return data
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+    timecode_start = forms.FloatField(min_value=0)
+    timecode_end = forms.FloatField(min_value=0, required=False)
+    rect = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_rect(self) -> dict | None:
+        raw = self.cleaned_data.get("rect") or ""
+        if not raw.strip():
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            raise forms.ValidationError("The frame region is not valid JSON.") from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError("The frame region must be an object.")
+        return value
+
+
+class RepromptForm(forms.Form):
+    prompt = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), max_length=4000)
+    negative_prompt = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+    )
+    references = forms.MultipleChoiceField(
+        choices=(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, reference_choices=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["references"].choices = [(str(a.pk), a.title) for a in reference_choices]
+
+
+class QueueFilterForm(forms.Form):
+    ip = forms.CharField(required=False)
+    brief = forms.IntegerField(required=False)
+    status = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Any status"),
+            (Take.Status.ROUTED, "Routed to a human"),
+            (Take.Status.READY, "Ready"),
+        ],
+    )
+    reason = forms.CharField(required=False, max_length=100)
+
+
+class CompareForm(forms.Form):
+    a = forms.IntegerField()
+    b = forms.IntegerField()

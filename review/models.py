@@ -1,0 +1,93 @@
+"""What creative directors and producers say about takes: decisions and timecoded notes.
+
+A take's status moves only through briefs.pipeline; these rows are the attributed, timestamped
+trail behind each move (and behind every attempt that lost a race to another director).
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class Decision(models.Model):
+    """One verdict on one take, as seen at one take version."""
+
+    class Verdict(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    class Reason(models.TextChoices):
+        OFF_BRAND = "off_brand", "Off-brand"
+        CHARACTER_INCONSISTENCY = "character_inconsistency", "Character inconsistency"
+        ARTEFACTS = "artefacts", "Artefacts"
+        WRONG_FRAMING = "wrong_framing", "Wrong framing"
+        CONTINUITY = "continuity", "Continuity"
+        RIGHTS_CONCERN = "rights_concern", "Rights concern"
+        OTHER = "other", "Other"
+
+    take = models.ForeignKey("briefs.Take", on_delete=models.CASCADE, related_name="decisions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_decisions"
+    )
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    reason = models.CharField(max_length=30, choices=Reason.choices, blank=True)
+    reason_text = models.TextField(blank=True)
+    # {criterion: ticked} for the brief's approval checklist, as the director saw it.
+    checklist = models.JSONField(default=dict, blank=True)
+    take_version = models.PositiveIntegerField(help_text="The take version the decider saw")
+    # False when another decision reached the take first: kept so no decision is ever lost.
+    applied = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(verdict="approved", reason="")
+                | models.Q(verdict="rejected") & ~models.Q(reason=""),
+                name="decision_reason_only_and_always_on_reject",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["take", "created_at"], name="decision_take_trail_idx"),
+            models.Index(fields=["created_at"], name="decision_board_changes_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_verdict_display()} take {self.take_id} by {self.user}"
+
+
+class Note(models.Model):
+    """A comment pinned to a moment (or a range) of a take, optionally to a region of the frame."""
+
+    take = models.ForeignKey("briefs.Take", on_delete=models.CASCADE, related_name="notes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_notes"
+    )
+    body = models.TextField()
+    timecode_start = models.FloatField(help_text="Seconds from the start of the take")
+    timecode_end = models.FloatField(null=True, blank=True)
+    # {"x", "y", "w", "h"} as fractions of the frame, so it survives any player size.
+    rect = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["timecode_start", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(timecode_start__gte=0), name="note_timecode_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(timecode_end__isnull=True)
+                | models.Q(timecode_end__gte=models.F("timecode_start")),
+                name="note_range_ends_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], name="note_board_changes_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note on take {self.take_id} at {self.timecode_start:.2f}s"
+
+
+from review.models_autonomy import *  # noqa: E402,F403

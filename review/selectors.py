@@ -1,0 +1,235 @@
+"""Reads for the review pages: each returns one queryset with everything its page renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Greatest
+
+from briefs.models import Brief, Shot, Take
+from retrieval.models import Asset
+from review.models import Decision, Note
+
+QUEUE_STATUSES = (Take.Status.ROUTED, Take.Status.READY)
+# What a compact board card reads from the current take; the rest loads when it opens.
+COMPACT_TAKE_FIELDS = (
+    "pk",
+    "shot_id",
+    "number",
+    "status",
+    "status_reason",
+    "prompt",
+    "poster",
+    "checks_passed",
+    "cost",
+    "version",
+    "is_current",
+)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the "needs me" queue is narrowed to; empty values mean "any"."""
+
+    ip: str = ""
+    brief: int | None = None
+    status: str = ""
+    reason: str = ""
+
+
+def _takes_for_cards() -> QuerySet[Take]:
+    """Takes with their references (and rights), decision trail and notes, prefetched."""
+    return (
+        Take.objects.select_related("created_by", "parent")
+        .prefetch_related(
+            Prefetch(
+                "references",
+                queryset=Asset.objects.select_related("rights")
+                .defer("search_document", "caption", "description")
+                .order_by("title", "pk"),
+                to_attr="reference_list",
+            ),
+            Prefetch(
+                "decisions",
+                queryset=Decision.objects.select_related("user").order_by("created_at", "pk"),
+                to_attr="decision_trail",
+            ),
+            Prefetch(
+                "notes",
+                queryset=Note.objects.select_related("user").order_by("timecode_start", "pk"),
+                to_attr="timeline_notes",
+            ),
+        )
+        .order_by("number")
+    )
+
+
+def board_shots(*, brief: Brief) -> QuerySet[Shot]:
+    """Return the brief's shots in order with what a compact board card shows.
+
+    Each shot carries `current_takes` (its current take, with its note count and the latest
+    decision's verdict, author and time annotated) and `take_count`; the heavy parts of a card
+    (player, references, checks, trail) come from board_shots_in_full when the card is opened.
+    """
+    latest = Decision.objects.filter(take=OuterRef("pk"), applied=True).order_by("-created_at")
+    current = (
+        Take.objects.filter(is_current=True)
+        .only(*COMPACT_TAKE_FIELDS)
+        .annotate(
+            note_count=Count("notes", distinct=True),
+            last_verdict=Subquery(latest.values("verdict")[:1]),
+            last_decided_at=Subquery(latest.values("created_at")[:1]),
+            last_decided_by=Subquery(latest.values("user__first_name")[:1]),
+            last_decided_username=Subquery(latest.values("user__username")[:1]),
+        )
+    )
+    return (
+        Shot.objects.filter(brief=brief)
+        .only("pk", "brief_id", "order", "camera", "duration_s")
+        .annotate(take_count=Count("takes", distinct=True))
+        .prefetch_related(Prefetch("takes", queryset=current, to_attr="current_takes"))
+        .order_by("order")
+    )
+
+
+def board_shots_in_full(*, brief: Brief) -> QuerySet[Shot]:
+    """Return the brief's shots with every take's references, rights, notes and decisions."""
+    return (
+        Shot.objects.filter(brief=brief)
+        .select_related("brief__ip")
+        .prefetch_related(Prefetch("takes", queryset=_takes_for_cards(), to_attr="take_history"))
+        .order_by("order")
+    )
+
+
+def board_shot(*, shot_id: int) -> Shot:
+    """Return one shot prepared in full, as an opened card shows it."""
+    return (
+        Shot.objects.select_related("brief__ip")
+        .prefetch_related(Prefetch("takes", queryset=_takes_for_cards(), to_attr="take_history"))
+        .get(pk=shot_id)
+    )
+
+
+def _latest(queryset: QuerySet, field: str) -> Subquery:
+    return Subquery(queryset.order_by().annotate(latest=Max(field)).values("latest")[:1])
+
+
+def board_version(*, brief_id: int) -> str:
+    """Return a token that changes whenever anything the board shows changes (one query)."""
+    in_brief = OuterRef("pk")
+    latest = (
+        Brief.objects.filter(pk=brief_id)
+        .annotate(
+            version=Greatest(
+                "updated_at",
+                _latest(Shot.objects.filter(brief=in_brief).values("brief"), "updated_at"),
+                _latest(
+                    Take.objects.filter(shot__brief=in_brief).values("shot__brief"), "updated_at"
+                ),
+                _latest(
+                    Note.objects.filter(take__shot__brief=in_brief).values("take__shot__brief"),
+                    "created_at",
+                ),
+                _latest(
+                    Decision.objects.filter(take__shot__brief=in_brief).values("take__shot__brief"),
+                    "created_at",
+                ),
+            )
+        )
+        .values_list("version", flat=True)
+        .first()
+    )
+    return str(int(latest.timestamp() * 1_000_000)) if latest else "0"
+
+
+def version_time(token: str) -> datetime | None:
+    """Turn a board_version token back into the moment it names (None when malformed)."""
+    try:
+        return datetime.fromtimestamp(int(token) / 1_000_000, tz=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def shots_changed_since(*, brief: Brief, since: datetime) -> QuerySet[Shot]:
+    """Return the board shots touched at or after `since` (their take, notes or decisions)."""
+    touched = Shot.objects.filter(
+        Q(updated_at__gte=since)
+        | Q(takes__updated_at__gte=since)
+        | Q(takes__notes__created_at__gte=since)
+        | Q(takes__decisions__created_at__gte=since),
+        brief=brief,
+    ).values("pk")
+    return board_shots_in_full(brief=brief).filter(pk__in=touched)
+
+
+def review_queue(*, user, filters: QueueFilters) -> QuerySet[Take]:
+    """Return current takes waiting for a director: routed ones first, then oldest ready first."""
+    seen_by_user = Decision.objects.filter(
+        take=OuterRef("pk"), user=user, take_version=OuterRef("version")
+    )
+    takes = (
+        Take.objects.filter(is_current=True, status__in=QUEUE_STATUSES)
+        .exclude(Exists(seen_by_user))
+        .select_related("shot__brief__ip")
+        .annotate(
+            routed_first=Case(
+                When(status=Take.Status.ROUTED, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("routed_first", "created_at", "pk")
+    )
+    if filters.ip:
+        takes = takes.filter(shot__brief__ip__slug=filters.ip)
+    if filters.brief:
+        takes = takes.filter(shot__brief_id=filters.brief)
+    if filters.status:
+        takes = takes.filter(status=filters.status)
+    if filters.reason:
+        takes = takes.filter(checks__contains=[{"name": filters.reason, "passed": False}])
+    return takes
+
+
+def queue_check_names() -> list[str]:
+    """Return the names of the automated checks that have failed on a waiting take."""
+    names: set[str] = set()
+    rows = Take.objects.filter(is_current=True, status__in=QUEUE_STATUSES, checks_passed=False)
+    for checks in rows.values_list("checks", flat=True)[:500]:
+        names.update(c.get("name", "") for c in checks or () if not c.get("passed", True))
+    return sorted(name for name in names if name)
+
+
+def compare_takes(*, take_ids: tuple[int, int]) -> list[Take]:
+    """Return the two takes, in the order asked, with what a side-by-side view shows."""
+    takes = {
+        t.pk: t for t in _takes_for_cards().select_related("shot__brief").filter(pk__in=take_ids)
+    }
+    return [takes[pk] for pk in take_ids if pk in takes]
+
+
+def approved_takes(*, brief: Brief) -> QuerySet[Take]:
+    """Return each shot's approved take, in shot order (the current one if several are)."""
+    return (
+        _takes_for_cards()
+        .filter(shot__brief=brief, status=Take.Status.APPROVED)
+        .select_related("shot")
+        .order_by("shot__order", "shot_id", "-is_current", "-number")
+        .distinct("shot__order", "shot_id")
+    )

@@ -1,0 +1,339 @@
+"""Writes for the review board: decisions, notes, re-prompts, current take, promotion.
+
+Status fields on briefs, shots and takes move only through briefs.pipeline; these services
+record who decided what and why, then ask the pipeline to make the move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from briefs import pipeline
+from briefs.models import Take
+from retrieval.models import Asset
+from retrieval.services import AssetRejected, IngestResult, asset_ingest
+from review.models import Decision, Note
+from studio import webhooks
+from studio.roles import Role, has_role
+
+
+class ReviewError(Exception):
+    """A review action the take's current state does not allow."""
+
+
+class DecisionConflict(ReviewError):
+    """Another decision reached the take first; the attempted one is kept, unapplied."""
+
+    def __init__(self, *, take: Take, attempted: Decision, winner: Decision | None) -> None:
+        self.take = take
+        self.attempted = attempted
+        self.winner = winner
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        yours = "approval" if self.attempted.verdict == Decision.Verdict.APPROVED else "rejection"
+        if self.winner is None:
+            return (
+                f"Take {self.take.number} changed to “{self.take.get_status_display()}” while "
+                f"you were looking at it. Your {yours} was not applied."
+            )
+        who = self.winner.user.get_full_name() or self.winner.user.get_username()
+        did = self.winner.get_verdict_display().lower()
+        if self.winner.reason:
+            did += f" ({self.winner.get_reason_display()})"
+        when = self.winner.created_at.strftime("%H:%M:%S UTC on %d %b")
+        return (
+            f"{who} {did} take {self.take.number} at {when}, before your decision arrived. "
+            f"Your {yours} was not applied."
+        )
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk decision did: the decisions applied and the takes another decision beat."""
+
+    applied: list[Decision] = field(default_factory=list)
+    conflicts: list[DecisionConflict] = field(default_factory=list)
+
+
+def _require(user, *roles: Role) -> None:
+    if not any(has_role(user, role) for role in roles):
+        raise PermissionDenied("Only " + " or ".join(r.label for r in roles) + "s may do this.")
+
+
+def _verdict_reason(verdict: str, reason_code: str, reason_text: str) -> str:
+    if verdict == Decision.Verdict.APPROVED:
+        return reason_text.strip()
+    label = Decision.Reason(reason_code).label
+    return f"{label}: {reason_text.strip()}" if reason_text.strip() else label
+
+
+def _validated_decision(
+    *, take: Take, verdict: str, reason_code: str, checklist: Mapping[str, bool] | None
+) -> dict[str, bool]:
+    if verdict not in Decision.Verdict.values:
+        raise ReviewError(f"Unknown verdict {verdict!r}.")
+    if verdict == Decision.Verdict.REJECTED and reason_code not in Decision.Reason.values:
+        raise ReviewError("Choose a reason for the rejection.")
+    criteria = list(take.shot.brief.checklist or [])
+    ticked = dict(checklist or {})
+    return {criterion: bool(ticked.get(criterion)) for criterion in criteria}
+
+
+def decide(
+    *,
+    take: Take,
+    user,
+    verdict: str,
+    expected_version: int,
+    reason_code: str = "",
+    reason_text: str = "",
+    checklist: Mapping[str, bool] | None = None,
+) -> Decision:
+    """Record a director's verdict on the take version they saw and move the take with it.
+
+    Raises DecisionConflict (after keeping the attempt as an unapplied decision) when another
+    decision or the pipeline changed the take first.
+    """
+    _require(user, Role.CREATIVE_DIRECTOR)
+    ticks = _validated_decision(
+        take=take, verdict=verdict, reason_code=reason_code, checklist=checklist
+    )
+    fields = {
+        "take": take,
+        "user": user,
+        "verdict": verdict,
+        "reason": reason_code if verdict == Decision.Verdict.REJECTED else "",
+        "reason_text": reason_text.strip(),
+        "checklist": ticks,
+        "take_version": expected_version,
+    }
+    try:
+        with transaction.atomic():
+            decision = Decision.objects.create(**fields)
+            pipeline.record_take_verdict(
+                take_id=take.pk,
+                expected_version=expected_version,
+                verdict=verdict,
+                reason=_verdict_reason(verdict, reason_code, reason_text),
+            )
+            webhooks.emit_take_decided(decision=decision)
+    except pipeline.StaleTakeError as stale:
+        attempted = Decision.objects.create(**fields, applied=False)
+        winner = (
+            Decision.objects.filter(take=take, applied=True)
+            .select_related("user")
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        raise DecisionConflict(
+            take=getattr(stale, "take", None) or Take.objects.get(pk=take.pk),
+            attempted=attempted,
+            winner=winner,
+        ) from stale
+    except pipeline.PipelineError as refused:
+        raise ReviewError(str(refused)) from refused
+    return decision
+
+
+def bulk_decide(
+    *,
+    takes_with_versions: Sequence[tuple[Take, int]],
+    user,
+    verdict: str,
+    reason_code: str = "",
+    reason_text: str = "",
+) -> BulkOutcome:
+    """Apply one verdict (and one reason) to many takes, each checked against its own version."""
+    _require(user, Role.CREATIVE_DIRECTOR)
+    if not takes_with_versions:
+        raise ReviewError("Select at least one take.")
+    outcome = BulkOutcome()
+    for take, version in takes_with_versions:
+        try:
+            outcome.applied.append(
+                decide(
+                    take=take,
+                    user=user,
+                    verdict=verdict,
+                    expected_version=version,
+                    reason_code=reason_code,
+                    reason_text=reason_text,
+                )
+            )
+        except DecisionConflict as conflict:
+            outcome.conflicts.append(conflict)
+    return outcome
+
+
+def _normalised_rect(rect: Mapping[str, float] | None) -> dict[str, float] | None:
+    if not rect:
+        return None
+    try:
+        box = {key: round(float(rect[key]), 4) for key in ("x", "y", "w", "h")}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReviewError("A frame region needs x, y, w and h.") from exc
+    inside = all(0 <= box[k] <= 1 for k in box) and box["x"] + box["w"] <= 1.0001
+    if not inside or box["y"] + box["h"] > 1.0001 or box["w"] <= 0 or box["h"] <= 0:
+        raise ReviewError("The frame region must lie inside the frame.")
+    return box
+
+
+@transaction.atomic
+def add_note(
+    *,
+    take: Take,
+    user,
+    body: str,
+    timecode_start: float,
+    timecode_end: float | None = None,
+    rect: Mapping[str, float] | None = None,
+) -> Note:
+    """Pin a note to a moment or range of a take, optionally to a region of the frame."""
+    _require(user, Role.CREATIVE_DIRECTOR, Role.PRODUCER)
+    if not body.strip():
+        raise ReviewError("Write the note.")
+    limit = take.duration_s or take.shot.duration_s
+    if timecode_start < 0 or (limit and timecode_start > limit + 0.05):
+        raise ReviewError(f"The timecode must lie within the take (0 to {limit:.2f} s).")
+    if timecode_end is not None and not timecode_start <= timecode_end <= (limit or 1e9) + 0.05:
+        raise ReviewError("A range must end after it starts and within the take.")
+    return Note.objects.create(
+        take=take,
+        user=user,
+        body=body.strip(),
+        timecode_start=round(timecode_start, 3),
+        timecode_end=None if timecode_end is None else round(timecode_end, 3),
+        rect=_normalised_rect(rect),
+    )
+
+
+def reprompt(
+    *,
+    take: Take,
+    user,
+    prompt: str,
+    negative_prompt: str,
+    reference_ids: Iterable[int],
+) -> Take:
+    """Start a new take of the shot from an edited prompt; the old take stays as it is."""
+    _require(user, Role.CREATIVE_DIRECTOR)
+    if not prompt.strip():
+        raise ReviewError("The prompt cannot be empty.")
+    try:
+        return pipeline.start_new_take(
+            shot_id=take.shot_id,
+            prompt=prompt.strip(),
+            negative_prompt=negative_prompt.strip(),
+            reference_ids=list(reference_ids),
+            user=user,
+            parent_take_id=take.pk,
+        )
+    except pipeline.PipelineError as refused:
+        raise ReviewError(str(refused)) from refused
+
+
+def make_current(*, take: Take, user) -> Take:
+    """Make an earlier take the shot's current one again."""
+    _require(user, Role.CREATIVE_DIRECTOR)
+    try:
+        return pipeline.set_current_take(take_id=take.pk)
+    except pipeline.PipelineError as refused:
+        raise ReviewError(str(refused)) from refused
+
+
+def derive_rights(references: Sequence[Asset]) -> dict:
+    """Intersect the references' rights (territories, dates, reference use) as Rights fields."""
+    worldwide, territories = True, None
+    starts, ends, reference_use = [], [], True
+    for ref in references:
+        rights = getattr(ref, "rights", None)
+        if rights is None:
+            raise ReviewError(f"Reference “{ref.title}” has no rights on record.")
+        if not rights.worldwide:
+            worldwide = False
+            mine = set(rights.territories)
+            territories = mine if territories is None else territories & mine
+        starts += [rights.valid_from] if rights.valid_from else []
+        ends += [rights.valid_until] if rights.valid_until else []
+        reference_use = reference_use and rights.reference_use_allowed
+    if not worldwide and not territories:
+        raise ReviewError("The references share no territory, so the clip has no usable rights.")
+    valid_from, valid_until = max(starts, default=None), min(ends, default=None)
+    if valid_from and valid_until and valid_until < valid_from:
+        raise ReviewError("The references' licence periods do not overlap.")
+    titles = ", ".join(ref.title for ref in references) or "no references"
+    return {
+        "holder": "Studio (generated)",
+        "licence": "Derived from references",
+        "worldwide": worldwide,
+        "territories": sorted(territories or ()),
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+        "reference_use_allowed": reference_use,
+        "notes": f"Intersection of the rights of: {titles}.",
+    }
+
+
+def promote_take(*, take: Take, user) -> IngestResult:
+    """Add an approved take to the catalog as a clip asset with its provenance and rights.
+
+    Promoting a later take of the same shot makes it the next version of the earlier asset.
+    """
+    _require(user, Role.CREATIVE_DIRECTOR, Role.PRODUCER)
+    if take.status != Take.Status.APPROVED:
+        raise ReviewError("Only an approved take can go into the catalog.")
+    if not take.media:
+        raise ReviewError("This take has no media to promote.")
+    shot, brief = take.shot, take.shot.brief
+    references = list(take.references.select_related("rights").prefetch_related("characters"))
+    rights = derive_rights(references)
+    with take.media.open("rb") as media_file:
+        data = media_file.read()
+    earlier = (
+        Asset.objects.filter(
+            ip=brief.ip,
+            source=Asset.Source.GENERATED,
+            provenance__shot_id=shot.pk,
+            is_current=True,
+        )
+        .order_by("-version")
+        .first()
+    )
+    try:
+        return asset_ingest(
+            ip=brief.ip,
+            kind=Asset.Kind.CLIP,
+            title=f"{brief.title} · shot {shot.order}",
+            file_name=f"brief{brief.pk}-shot{shot.order:02d}-take{take.number}.mp4",
+            data=data,
+            description=take.prompt,
+            tags=["generated", f"brief-{brief.pk}"],
+            characters=sorted({c.pk for ref in references for c in ref.characters.all()}),
+            rights=rights,
+            created_by=user,
+            source=Asset.Source.GENERATED,
+            provenance={
+                "brief_id": brief.pk,
+                "brief_title": brief.title,
+                "shot_id": shot.pk,
+                "shot_order": shot.order,
+                "take_id": take.pk,
+                "take_number": take.number,
+                "model": take.model,
+                "seed": take.seed,
+                "references": [
+                    {"asset_id": ref.pk, "title": ref.title, "version": ref.version}
+                    for ref in references
+                ],
+                "promoted_by": user.get_username(),
+            },
+            replaces=earlier,
+        )
+    except AssetRejected as rejected:
+        raise ReviewError(f"The catalog refused the clip: {rejected.reason}") from rejected
