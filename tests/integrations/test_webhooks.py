@@ -1,0 +1,288 @@
+"""Signed webhooks: signatures checked independently, deliveries retried with backoff."""
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from studio import webhooks
+from studio.models import WebhookDelivery, WebhookEndpoint
+from tests.workers import wait_until
+
+
+class Receiver:
+    """A loopback webhook receiver answering with scripted status codes, recording each request."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = list(statuses)
+        self.requests: list[dict] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                reply = b"ok" if status < 300 else b"try later"
+                self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", "/elsewhere")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/studio"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver_factory():
+    receivers: list[Receiver] = []
+
+    def make(statuses: list[int]) -> Receiver:
+        receivers.append(Receiver(statuses))
+        return receivers[-1]
+
+    yield make
+    for receiver in receivers:
+        receiver.close()
+
+
+def independent_signature(secret: str, timestamp: str, body: str) -> str:
+    return hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+
+
+def test_signature_is_hmac_sha256_over_timestamp_dot_body():
+    body = '{"event":"take.ready"}'
+
+    header = webhooks.signature_header("s3cret", 1_800_000_000, body)
+
+    expected = independent_signature("s3cret", "1800000000", body)
+    assert header == f"t=1800000000,v1={expected}"
+    assert webhooks.verify("s3cret", header, body, now=1_800_000_100)
+    assert not webhooks.verify("s3cret", header, body + " ", now=1_800_000_100)
+    assert not webhooks.verify("other", header, body, now=1_800_000_100)
+    assert not webhooks.verify("s3cret", header, body, now=1_800_000_000 + 301)
+    assert not webhooks.verify("s3cret", "v1=abc", body)
+
+
+@pytest.mark.django_db
+def test_emit_records_deliveries_for_subscribers_and_sends_after_commit(
+    django_capture_on_commit_callbacks,
+):
+    # Given three endpoints: subscribed, subscribed to something else, switched off
+    wanted = webhooks.endpoint_register(url="https://a.example/hook", events=["take.ready"])
+    webhooks.endpoint_register(url="https://b.example/hook", events=["brief.completed"])
+    WebhookEndpoint.objects.create(
+        url="https://c.example/hook", events=["take.ready"], is_active=False
+    )
+    # When a take.ready event is emitted inside a transaction
+    with django_capture_on_commit_callbacks() as callbacks:
+        webhooks.emit("take.ready", {"take_id": 7, "when": timezone.now()})
+    # Then one delivery is recorded for the subscriber, sent only once the transaction commits
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.endpoint == wanted and delivery.status == WebhookDelivery.Status.PENDING
+    assert delivery.payload["take_id"] == 7 and isinstance(delivery.payload["when"], str)
+    assert len(callbacks) == 1
+
+
+@pytest.mark.django_db
+def test_an_event_whose_transaction_rolls_back_sends_nothing(django_capture_on_commit_callbacks):
+    webhooks.endpoint_register(url="https://a.example/hook", events=["take.decided"])
+
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        webhooks.emit("take.decided", {"take_id": 1})
+        raise RuntimeError("the decision failed")
+
+    assert not WebhookDelivery.objects.exists()
+    assert callbacks == []
+
+
+def test_unknown_events_are_refused():
+    with pytest.raises(ValueError, match="Unknown webhook event"):
+        webhooks.emit("brief.exploded", {})
+    with pytest.raises(webhooks.WebhookError):
+        webhooks.endpoint_register(url="https://a.example", events=["brief.exploded"])
+
+
+@pytest.mark.django_db
+def test_receiver_failing_twice_gets_the_event_on_the_third_try(receiver_factory, settings):
+    # Given a receiver that answers 500, 503, then 200
+    settings.WEBHOOK_BACKOFF_BASE_S = 10
+    receiver = receiver_factory([500, 503, 200])
+    endpoint = webhooks.endpoint_register(url=receiver.url, events=["brief.completed"])
+    webhooks.emit("brief.completed", {"brief_id": 42, "title": "Lantern teaser"})
+    delivery = WebhookDelivery.objects.get()
+    # When the delivery is tried, and retried each time its backoff has passed
+    waits = []
+    for _ in range(3):
+        waits.append(webhooks.attempt_delivery(delivery.pk))
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    # Then the backoff doubled, the third try succeeded and every attempt is on record
+    assert waits == [10, 20, None]
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.SUCCEEDED
+    assert (delivery.attempts, delivery.response_code, delivery.response_body) == (3, 200, "ok")
+    log = list(delivery.attempt_log.values_list("number", "response_code", "error"))
+    assert log == [(1, 500, "HTTP 500"), (2, 503, "HTTP 503"), (3, 200, "")]
+    # And every request carried a signature the receiver can check with its own HMAC
+    for request in receiver.requests:
+        fields = dict(
+            part.split("=", 1) for part in request["headers"]["Studio-Signature"].split(",")
+        )
+        assert fields["v1"] == independent_signature(endpoint.secret, fields["t"], request["body"])
+        assert abs(int(fields["t"]) - time.time()) < 60
+        assert request["headers"]["Studio-Event"] == "brief.completed"
+    document = json.loads(receiver.requests[-1]["body"])
+    assert document["event"] == "brief.completed"
+    assert document["data"] == {"brief_id": 42, "title": "Lantern teaser"}
+    assert document["id"] == str(delivery.event_id)
+
+
+@pytest.mark.django_db
+def test_a_delivery_not_yet_due_is_not_sent_twice(receiver_factory):
+    receiver = receiver_factory([500])
+    webhooks.endpoint_register(url=receiver.url, events=["take.ready"])
+    webhooks.emit("take.ready", {"take_id": 1})
+    delivery = WebhookDelivery.objects.get()
+
+    webhooks.attempt_delivery(delivery.pk)
+    again = webhooks.attempt_delivery(delivery.pk)
+
+    assert again is None
+    assert len(receiver.requests) == 1
+
+
+@pytest.mark.django_db
+def test_a_redirect_is_a_failed_attempt_not_followed(receiver_factory):
+    receiver = receiver_factory([302])
+    webhooks.endpoint_register(url=receiver.url, events=["take.ready"])
+    webhooks.emit("take.ready", {"take_id": 1})
+    delivery = WebhookDelivery.objects.get()
+
+    retry_in = webhooks.attempt_delivery(delivery.pk)
+
+    delivery.refresh_from_db()
+    assert retry_in is not None
+    assert (delivery.status, delivery.response_code) == ("pending", 302)
+    assert [r["headers"]["Studio-Event"] for r in receiver.requests] == ["take.ready"]
+
+
+@pytest.mark.django_db
+def test_delivery_gives_up_after_the_last_attempt(settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 2
+    endpoint = webhooks.endpoint_register(url="http://127.0.0.1:9/closed", events=["take.ready"])
+    webhooks.emit("take.ready", {"take_id": 1})
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+
+    first = webhooks.attempt_delivery(delivery.pk)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    second = webhooks.attempt_delivery(delivery.pk)
+
+    delivery.refresh_from_db()
+    assert first is not None and second is None
+    assert delivery.status == WebhookDelivery.Status.FAILED
+    assert delivery.response_code is None
+    assert "ConnectionRefusedError" in delivery.last_error or "URLError" in delivery.last_error
+
+
+@pytest.mark.django_db
+def test_admin_resends_a_delivery_as_a_new_one_with_the_same_event_id(
+    admin_client, django_capture_on_commit_callbacks
+):
+    webhooks.endpoint_register(url="https://a.example/hook", events=["take.decided"])
+    webhooks.emit("take.decided", {"take_id": 3})
+    original = WebhookDelivery.objects.get()
+    WebhookDelivery.objects.filter(pk=original.pk).update(status=WebhookDelivery.Status.FAILED)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        answer = admin_client.post(
+            "/admin/studio/webhookdelivery/",
+            {"action": "resend", "_selected_action": [original.pk]},
+            follow=True,
+        )
+
+    assert "Queued 1 re-send(s)." in answer.content.decode()
+    copy = WebhookDelivery.objects.exclude(pk=original.pk).get()
+    assert copy.status == WebhookDelivery.Status.PENDING
+    assert (copy.event_id, copy.payload) == (original.event_id, original.payload)
+    assert len(callbacks) == 1
+
+
+@pytest.mark.worker
+def test_a_real_worker_delivers_with_retries_and_backoff(start_worker, receiver_factory):
+    # Given a worker with a short backoff and a receiver that fails twice
+    start_worker(env={"WEBHOOK_BACKOFF_BASE_S": "0.3"})
+    receiver = receiver_factory([500, 502, 200])
+    webhooks.endpoint_register(url=receiver.url, events=["step.degraded"])
+    # When an event is emitted and its transaction commits
+    with transaction.atomic():
+        webhooks.emit("step.degraded", {"step": "generate", "success_rate": 0.61})
+    # Then the worker keeps trying until the receiver takes it
+    delivery = wait_until(
+        lambda: WebhookDelivery.objects.filter(status=WebhookDelivery.Status.SUCCEEDED).first(),
+        timeout=60,
+        message="the delivery never succeeded",
+    )
+    assert delivery.attempts == 3
+    codes = list(delivery.attempt_log.values_list("response_code", flat=True))
+    assert codes == [500, 502, 200]
+    assert len(receiver.requests) == 3
+
+
+@pytest.mark.django_db
+def test_event_helpers_describe_the_take_and_the_decision():
+    from review.models import Decision
+    from tests.factories.review import board_brief
+
+    # Given an endpoint for every event and a brief with a decided take
+    webhooks.endpoint_register(url="https://a.example/hook", events=list(webhooks.EVENTS))
+    brief = board_brief(shots=1)
+    take = brief.shots.get().takes.get()
+    decision = Decision.objects.create(
+        take=take, user=brief.producer, verdict="rejected", reason="artefacts", take_version=1
+    )
+    # When the helpers emit take.ready, take.decided and brief.completed
+    webhooks.emit_take_ready(take_id=take.pk)
+    webhooks.emit_take_decided(decision=decision)
+    webhooks.emit_brief_completed(brief_id=brief.pk)
+    # Then each delivery carries what a receiver needs to act without calling back
+    sent = {d.event: d.payload for d in WebhookDelivery.objects.all()}
+    assert sent["take.ready"]["take_id"] == take.pk
+    assert sent["take.ready"]["path"] == f"/review/briefs/{brief.pk}/"
+    assert sent["take.ready"]["confidence"] == take.confidence
+    assert sent["take.decided"]["verdict"] == "rejected"
+    assert sent["take.decided"]["reason"] == "artefacts"
+    assert sent["take.decided"]["decided_by"] == brief.producer.username
+    assert sent["brief.completed"]["brief_id"] == brief.pk
+    assert sent["brief.completed"]["ip"] == brief.ip.slug
+
+
+@pytest.mark.django_db
+def test_review_alerts_reach_subscribed_endpoints():
+    from review.alerts import emit_event
+
+    webhooks.endpoint_register(url="https://a.example/hook", events=["step.recovered"])
+
+    delivered = emit_event("step.recovered", {"step": "check", "pass_rate": 0.93})
+
+    assert delivered is True
+    assert WebhookDelivery.objects.get().payload == {"step": "check", "pass_rate": 0.93}
