@@ -152,6 +152,10 @@ def navigation(request) -> dict:
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        items.append({"label": label, "url": url, "active": request.path.startswith(url)})
+        items.append({"label": label, "url": url, "active": False})
+    # The longest matching prefix wins: /briefs/new/ is "New brief", not also "Briefs".
+    matching = [item for item in items if request.path.startswith(item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
     labels = ["Superuser"] if user.is_superuser else [role.label for role in Role if role in mine]
     return {"nav_items": items, "user_roles": labels}

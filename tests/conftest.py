@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from studio.celery import app as celery_app
+from studio.celery import create_folder_broker
 from tests.workers import ARTIFACTS, WorkerProcess
 
 _skipped: list[str] = []
@@ -31,10 +33,11 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def clean_test_state():
-    """Start every session with no broker folder (the app creates it) and an empty media root."""
+    """Start every session with an empty broker folder and media root."""
     shutil.rmtree(settings.BROKER_DIR, ignore_errors=True)
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
     Path(settings.MEDIA_ROOT).mkdir(parents=True)
+    create_folder_broker(celery_app)
     ARTIFACTS.mkdir(exist_ok=True)
 
 

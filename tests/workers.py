@@ -6,9 +6,11 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
+import anyio
 from django.db import connection
 
 from studio.models import WorkerHeartbeat
@@ -99,3 +101,13 @@ def wait_until(predicate, *, timeout: float = 30, interval: float = 0.2, message
             return result
         time.sleep(interval)
     raise AssertionError(message or "condition not met in time")
+
+
+def run_async(function):
+    """Run an async function to completion in its own thread and event loop.
+
+    Playwright's sync API keeps an event loop running in the test thread once a browser test
+    has run, so `anyio.run` there would refuse to start.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, function).result()

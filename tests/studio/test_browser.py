@@ -9,8 +9,8 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize(
     ("username", "role", "nav"),
     [
-        ("producer", "Producer", ["Catalog", "Briefs", "New brief"]),
-        ("director", "Creative Director", ["Catalog", "Briefs", "Review queue"]),
+        ("producer", "Producer", ["Catalog", "Briefs", "New brief", "Reliability"]),
+        ("director", "Creative Director", ["Catalog", "Briefs", "Review queue", "Reliability"]),
         ("catalog", "Catalog Admin", ["Catalog", "Admin"]),
     ],
 )
