@@ -14,15 +14,13 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from support import progress, throwaway_database
 
 DB_NAME = "bench_board"
 SMALL_BOARD = 50
@@ -38,37 +36,11 @@ def main() -> None:
     parser.add_argument("--shots", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    socket_dir = start_server()
-    admin_sql(socket_dir, f'DROP DATABASE IF EXISTS "{DB_NAME}"', f'CREATE DATABASE "{DB_NAME}"')
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-board-") as scratch:
-            run(socket_dir, Path(scratch), args.shots, args.repeat)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        admin_sql(socket_dir, f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        progress("dropped the benchmark database")
-
-
-def start_server() -> str:
-    from studio.embedded_db import ensure_running
-
-    state_dir = Path(os.environ.get("STUDIO_STATE_DIR", ROOT / ".studio"))
-    return ensure_running(state_dir)["HOST"]
-
-
-def admin_sql(socket_dir: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres") as conn:
-        conn.autocommit = True
-        for statement in statements:
-            conn.execute(statement)
-
-
-def progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+    with (
+        throwaway_database(DB_NAME) as socket_dir,
+        tempfile.TemporaryDirectory(prefix="bench-board-") as scratch,
+    ):
+        run(socket_dir, Path(scratch), args.shots, args.repeat)
 
 
 def run(socket_dir: str, scratch: Path, shots: int, repeat: int) -> None:

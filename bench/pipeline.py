@@ -29,8 +29,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from support import ROOT, progress, throwaway_database
 
 DB_NAME = "bench_pipeline"
 TARGET_OVERHEAD_MS = 50
@@ -43,37 +42,11 @@ def main() -> None:
     parser.add_argument("--shots", type=int, default=6)
     parser.add_argument("--overhead-briefs", type=int, default=5)
     args = parser.parse_args()
-    socket_dir = start_server()
-    admin_sql(socket_dir, f'DROP DATABASE IF EXISTS "{DB_NAME}"', f'CREATE DATABASE "{DB_NAME}"')
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as scratch:
-            run(socket_dir, Path(scratch), args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        admin_sql(socket_dir, f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        progress("dropped the benchmark database")
-
-
-def start_server() -> str:
-    from studio.embedded_db import ensure_running
-
-    state_dir = Path(os.environ.get("STUDIO_STATE_DIR", ROOT / ".studio"))
-    return ensure_running(state_dir)["HOST"]
-
-
-def admin_sql(socket_dir: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres") as conn:
-        conn.autocommit = True
-        for statement in statements:
-            conn.execute(statement)
-
-
-def progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+    with (
+        throwaway_database(DB_NAME) as socket_dir,
+        tempfile.TemporaryDirectory(prefix="bench-pipeline-") as scratch,
+    ):
+        run(socket_dir, Path(scratch), args)
 
 
 def bench_env(socket_dir: str, scratch: Path) -> dict[str, str]:

@@ -18,11 +18,9 @@ import struct
 import sys
 import time
 from datetime import date
-from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from support import progress, throwaway_database
 
 DB_NAME = "bench_retrieval"
 DIMENSIONS = 768
@@ -64,36 +62,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--explain", action="store_true", help="print one hybrid query's plan")
     args = parser.parse_args()
-    socket_dir = start_server()
-    admin_sql(socket_dir, f'DROP DATABASE IF EXISTS "{DB_NAME}"', f'CREATE DATABASE "{DB_NAME}"')
-    try:
+    with throwaway_database(DB_NAME) as socket_dir:
         run(socket_dir, args.rows, args.queries, args.explain)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        admin_sql(socket_dir, f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        progress("dropped the benchmark database")
-
-
-def start_server() -> str:
-    from studio.embedded_db import ensure_running
-
-    state_dir = Path(os.environ.get("STUDIO_STATE_DIR", ROOT / ".studio"))
-    return ensure_running(state_dir)["HOST"]
-
-
-def admin_sql(socket_dir: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres") as conn:
-        conn.autocommit = True
-        for statement in statements:
-            conn.execute(statement)
-
-
-def progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def run(socket_dir: str, rows: int, queries: int, explain: bool) -> None:

@@ -1,0 +1,50 @@
+"""What every benchmark shares: a throwaway database on the embedded server, progress lines."""
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def start_server() -> str:
+    """Start (or reuse) the embedded PostgreSQL and return its socket directory."""
+    from studio.embedded_db import ensure_running
+
+    state_dir = Path(os.environ.get("STUDIO_STATE_DIR", ROOT / ".studio"))
+    return ensure_running(state_dir)["HOST"]
+
+
+def admin_sql(socket_dir: str, *statements: str) -> None:
+    """Run statements on the server's maintenance database, outside any transaction."""
+    import psycopg
+
+    with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres") as conn:
+        conn.autocommit = True
+        for statement in statements:
+            conn.execute(statement)
+
+
+@contextmanager
+def throwaway_database(name: str) -> Iterator[str]:
+    """Create database `name` afresh, yield the socket directory, drop it afterwards."""
+    socket_dir = start_server()
+    admin_sql(socket_dir, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
+    try:
+        yield socket_dir
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        admin_sql(socket_dir, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        progress("dropped the benchmark database")
+
+
+def progress(message: str) -> None:
+    """Print a timestamped progress line on stderr (stdout keeps the table and JSON)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
