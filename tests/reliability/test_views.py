@@ -1,0 +1,159 @@
+"""The reliability pages over HTTP: who sees them, what they show, fragments and CSV."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from briefs.models import Handoff
+from review.models_autonomy import AutonomyPolicy, ReliabilityAlert
+from tests.factories.briefs import BriefFactory, ShotFactory
+from tests.factories.reliability import HandoffFactory, PolicyFactory, light_take
+from tests.factories.users import catalog_admin, director, producer
+
+Step, Outcome = Handoff.Step, Handoff.Outcome
+
+
+@pytest.fixture
+def recent_brief(db):
+    """A brief with a retried, a routed and a passed handoff in the last hour."""
+    brief = BriefFactory(title="Lantern teaser")
+    shot = ShotFactory(brief=brief, order=1)
+    take = light_take(shot)
+    at = timezone.now() - timedelta(minutes=30)
+    rows = [
+        (None, None, Step.RETRIEVE, Outcome.PASSED, {"query": "lantern pier", "hits": []}),
+        (None, None, Step.PLAN, Outcome.PASSED, {"shots": ["Wide: the pier at dusk"]}),
+        (shot, take, Step.GENERATE, Outcome.RETRIED, {"retry_in_s": 2.5}),
+        (shot, take, Step.GENERATE, Outcome.PASSED, {"operation": "op-1", "bytes": 20480}),
+        (
+            shot,
+            take,
+            Step.CHECK,
+            Outcome.ROUTED,
+            {"checks": [{"name": "frozen", "passed": False, "value": 0.97, "limit": "<= 0.8"}]},
+        ),
+    ]
+    for i, (row_shot, row_take, step, outcome, detail) in enumerate(rows):
+        HandoffFactory(
+            brief=brief,
+            shot=row_shot,
+            take=row_take,
+            step=step,
+            outcome=outcome,
+            detail=detail,
+            reasons=["clip is frozen (97% of frames do not move)"] if outcome == "routed" else [],
+            started_at=at + timedelta(seconds=10 * i),
+        )
+    return brief
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_dashboard_shows_per_step_figures_and_an_open_alert(client, recent_brief):
+    ReliabilityAlert.objects.create(
+        step="check",
+        pass_rate=0.5,
+        threshold=0.8,
+        attempts=12,
+        window_minutes=60,
+        message="Check passed 50% of 12 attempts in the last 60 minutes, below its 80% threshold.",
+    )
+
+    response = signed_in(client, producer()).get(reverse("reliability:dashboard"))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Check is degraded." in page and "below its 80% threshold" in page
+    assert '<title id="steps-title">Attempts per step, by outcome</title>' in page
+    # generate: 1 of 2 attempts passed; the step table shows it as a rate.
+    assert "<strong>50.0%</strong>" in page
+    assert "Frozen clip" in page
+
+
+def test_filters_return_only_the_dashboard_fragment_to_htmx(client, recent_brief):
+    other = BriefFactory()
+    response = signed_in(client, director()).get(
+        reverse("reliability:dashboard"),
+        {"ip": other.ip_id, "window": "7d"},
+        headers={"HX-Request": "true"},
+    )
+
+    page = response.content.decode()
+    assert page.lstrip().startswith('<div id="dashboard-body">')
+    assert "<html" not in page
+    assert "No handoffs for these filters yet." in page
+
+
+def test_each_chart_downloads_its_numbers_as_csv(client, recent_brief):
+    response = signed_in(client, producer()).get(
+        reverse("reliability:csv", args=["steps"]), {"window": "24h"}
+    )
+
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:4] == ["step", "attempts", "passed", "auto_approved"]
+    generate = next(row for row in rows if row[0] == "generate")
+    assert generate[1:3] == ["2", "1"] and generate[rows[0].index("pass_rate")] == "0.5000"
+    missing = client.get(reverse("reliability:csv", args=["nope"]))
+    assert missing.status_code == 404
+
+
+def test_trace_lists_every_handoff_with_its_reasons_and_the_wait_for_a_human(client, recent_brief):
+    response = signed_in(client, director()).get(
+        reverse("reliability:trace", args=[recent_brief.pk])
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.count('class="rel-handoff card') == 5
+    assert "clip is frozen (97% of frames do not move)" in page
+    assert "Retry scheduled in 2.5 s" in page and "20 KB clip from operation op-1" in page
+    assert "waited" in page and "still waiting" in page
+    assert 'aria-labelledby="trace-title trace-desc"' in page
+
+
+def test_only_admins_see_and_change_policies(client, db):
+    assert signed_in(client, director()).get(reverse("reliability:policies")).status_code == 403
+
+    admin = catalog_admin()
+    signed_in(client, admin)
+    created = client.post(
+        reverse("reliability:policies"),
+        {"step": "review", "threshold": 0.8, "sample_rate": 0.1, "min_decisions": 20, "bar": 0.9},
+    )
+    policy = AutonomyPolicy.objects.get()
+    assert created.status_code == 302 and policy.mode == "manual"
+
+    refused = client.post(
+        reverse("reliability:policy", args=[policy.pk]),
+        {"mode": "auto", "threshold": 0.8, "sample_rate": 0.1, "min_decisions": 20, "bar": 0.9},
+    )
+    assert refused.status_code == 400
+    assert "A policy earns auto in shadow mode" in refused.content.decode()
+
+    client.post(
+        reverse("reliability:policy", args=[policy.pk]),
+        {
+            "mode": "shadow",
+            "threshold": 0.8,
+            "sample_rate": 0.1,
+            "min_decisions": 20,
+            "bar": 0.9,
+            "note": "measure agreement",
+        },
+    )
+    page = client.get(reverse("reliability:policy", args=[policy.pk])).content.decode()
+    assert "measure agreement" in page and "manual → shadow" in page
+
+
+def test_the_policies_page_shows_agreement_per_policy(client, db):
+    PolicyFactory(mode=AutonomyPolicy.Mode.SUSPENDED, status_reason="An audit disagreed.")
+    page = signed_in(client, catalog_admin()).get(reverse("reliability:policies")).content
+    assert b"Suspended" in page and b"0 / 0" in page
