@@ -29,6 +29,7 @@ from django.core.files.base import ContentFile
 from django.db import DatabaseError, models, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from briefs import checks
 from briefs.models import Brief, Handoff, Shot, Take
@@ -368,7 +369,13 @@ def retrieve(brief_id: int, *, owner: str, providers: Providers) -> list[NextSte
         )
     except TransientProviderError as exc:
         return _retry_brief_step(brief, Step.RETRIEVE, exc, clock, attempt, owner)
-    pinned, blocked = [], []
+    except PermanentProviderError as exc:
+        # Asking again will not help (a bad key, a refused input): a human must look now,
+        # not after the lease expires and the sweeper retries the same failure.
+        hits, search_failure = [], [f"reference search failed: {exc}"]
+    else:
+        search_failure = []
+    pinned, blocked = [], search_failure
     for asset in brief.pinned_references.select_related("rights"):
         reason = rights_block_reason(
             asset, territory=brief.territory, on_date=brief.release_date, use="reference"
@@ -987,7 +994,7 @@ def _after_failed_take(
                 attempt=attempt,
                 confidence=result.confidence,
                 reasons=result.reasons,
-                cost=take.cost,
+                # The generate row already carries the take's cost; counting it here doubles it.
                 model=take.model,
                 detail={"checks": result.findings_json()},
             )
@@ -1089,7 +1096,14 @@ def check(take_id: int, *, owner: str, providers: Providers) -> list[NextStep]:
         return _after_failed_take(take, result, owner, clock, step=Step.CHECK, attempt=attempt)
     except _LeaseLost:
         return []
+    _announce_take_ready(take_id)
     return []
+
+
+def _announce_take_ready(take_id: int) -> None:
+    """Hand a ready take to the configured hook (review's earned-autonomy policies)."""
+    if settings.PIPELINE_ON_TAKE_READY:
+        import_string(settings.PIPELINE_ON_TAKE_READY)(Take(pk=take_id))
 
 
 def _settle_brief(brief_id: int) -> None:

@@ -322,6 +322,9 @@ CELERY_BEAT_SCHEDULE["briefs-sweep-expired-leases"] = {
     "schedule": float(PIPELINE_SWEEP_SECONDS),
 }
 
+# Called with each take that passed its checks; review's policies may shadow, audit or approve it.
+PIPELINE_ON_TAKE_READY = env_str("PIPELINE_ON_TAKE_READY", "review.autonomy.on_take_ready")
+
 # --- Review: board, decisions, reliability, autonomy (review/) ---------------------------------
 # Review board: how often an open board asks "anything new?" (a 204 when nothing changed).
 REVIEW_POLL_SECONDS = env_int("REVIEW_POLL_SECONDS", 4)

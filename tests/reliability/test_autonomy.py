@@ -225,3 +225,25 @@ def test_admins_cannot_skip_shadow_or_promote_without_evidence_and_every_edit_is
     last = policy.events.first()
     assert last.changes == {"mode": ["shadow", "auto"], "sample_rate": [0.1, 0.2]}
     assert last.actor == admin
+
+
+def test_the_pipeline_hands_each_ready_take_to_its_earned_policy(db, settings, tmp_path):
+    from briefs import pipeline
+    from briefs.models import Brief, Handoff, Take
+    from tests.factories.briefs import BriefFactory
+    from tests.factories.retrieval import IPFactory, embedded_asset
+
+    settings.AI_PROVIDER, settings.AI_FAULTS = "local", {}
+    settings.LOCAL_OPS_DIR = tmp_path / "ops"
+    ip = IPFactory()
+    embedded_asset(ip=ip, title="Lantern keeper on the pier", description="the lantern keeper")
+    embedded_asset(ip=ip, title="Tide over stones", description="the tide over harbour stones")
+    PolicyFactory(mode=Mode.AUTO, sample_rate=0.0, threshold=0.0)
+
+    brief = pipeline.run_inline(BriefFactory(ip=ip, shot_count=2).pk)
+
+    take_statuses = set(Take.objects.filter(shot__brief=brief).values_list("status", flat=True))
+    assert take_statuses == {Take.Status.APPROVED}
+    assert brief.handoffs.filter(outcome=Handoff.Outcome.AUTO_APPROVED).count() == 2
+    brief.refresh_from_db()
+    assert brief.status == Brief.Status.COMPLETED
