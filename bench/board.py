@@ -14,13 +14,15 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from support import progress, throwaway_database
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.support import progress, throwaway_database
 
 DB_NAME = "bench_board"
 SMALL_BOARD = 50

@@ -37,21 +37,21 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.support import (
+    LANTERNFALL_BEATS,
+    ROOT,
+    make_briefs,
+    progress,
+    throwaway_database,
+)
 
 DB_NAME = "bench_coordination"
 DOCS = ROOT / "docs" / "reliability.md"
 RESULTS_START, RESULTS_END = "<!-- bench:coordination -->", "<!-- /bench:coordination -->"
-LANTERNFALL_BEATS = (
-    "Mira climbs the sea wall with her lantern, then the fog rolls over the boats.",
-    "Pip slips between the lantern stalls of the night market.",
-    "Old Tobin reads the tide tables by lantern light, then looks out to sea.",
-)
 # How long a run may sit without a single new handoff before what is left counts as lost.
 QUIET_SECONDS = 150
 
@@ -136,29 +136,6 @@ class GroundTruth:
 
 
 # --- Briefs, the scripted reviewer and the assessment -------------------------------------------
-def make_briefs(*, ip, producer, count: int, shots: int, prefix: str, beats: Sequence[str]):
-    """Create `count` queued briefs of `shots` shots on the IP; return their ids."""
-    from django.utils import timezone
-
-    from briefs.models import Brief
-
-    return [
-        Brief.objects.create(
-            ip=ip,
-            producer=producer,
-            title=f"{prefix} {n + 1}",
-            beat=beats[n % len(beats)],
-            tone=("mysterious", "playful", "calm")[n % 3],
-            shot_count=shots,
-            aspect_ratio="16:9",
-            seconds_per_shot=4,
-            territory="GB",
-            release_date=timezone.localdate() + timedelta(days=30),
-        ).pk
-        for n in range(count)
-    ]
-
-
 def review_waiting_takes(*, brief_ids: Sequence[int], reviewer, truth: GroundTruth) -> int:
     """Approve every good take waiting for a person and reject every bad one; return touches."""
     from briefs.models import Take
@@ -410,19 +387,6 @@ class Workers:
 
 
 # --- The benchmark driver -----------------------------------------------------------------------
-def progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def admin_sql(socket_dir: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(host=socket_dir, user="postgres", dbname="postgres") as conn:
-        conn.autocommit = True
-        for statement in statements:
-            conn.execute(statement)
-
-
 def bench_env(socket_dir: str, scratch: Path) -> dict[str, str]:
     """Return the environment this process and the workers share: every path private."""
     return {
@@ -601,34 +565,25 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
-    from studio.embedded_db import ensure_running
+    with (
+        throwaway_database(DB_NAME) as socket_dir,
+        tempfile.TemporaryDirectory(prefix="bench-coordination-") as folder,
+    ):
+        scratch = Path(folder)
+        env = bench_env(socket_dir, scratch)
+        os.environ.update(env)
+        import django
 
-    state_dir = Path(os.environ.get("STUDIO_STATE_DIR", ROOT / ".studio"))
-    socket_dir = ensure_running(state_dir)["HOST"]
-    admin_sql(socket_dir, f'DROP DATABASE IF EXISTS "{DB_NAME}"', f'CREATE DATABASE "{DB_NAME}"')
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-coordination-") as folder:
-            scratch = Path(folder)
-            env = bench_env(socket_dir, scratch)
-            os.environ.update(env)
-            import django
+        django.setup()
+        from django.core.management import call_command
 
-            django.setup()
-            from django.core.management import call_command
-
-            progress(f"migrating {DB_NAME}")
-            call_command("migrate", verbosity=0)
-            ip, people = seed_people_and_catalog()
-            common = {"args": args, "env": env, "scratch": scratch, "ip": ip, "people": people}
-            off = run_with_workers(name="checks-off", checks=False, kill=False, **common)
-            on = run_with_workers(name="checks-on", checks=True, kill=False, **common)
-            killed = run_with_workers(name="killed", checks=True, kill=True, **common)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        admin_sql(socket_dir, f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        progress("dropped the benchmark database")
+        progress(f"migrating {DB_NAME}")
+        call_command("migrate", verbosity=0)
+        ip, people = seed_people_and_catalog()
+        common = {"args": args, "env": env, "scratch": scratch, "ip": ip, "people": people}
+        off = run_with_workers(name="checks-off", checks=False, kill=False, **common)
+        on = run_with_workers(name="checks-on", checks=True, kill=False, **common)
+        killed = run_with_workers(name="killed", checks=True, kill=True, **common)
     markdown = table(args, off, on, killed)
     print(markdown)
     if args.write_docs:

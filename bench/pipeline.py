@@ -25,11 +25,11 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from support import ROOT, progress, throwaway_database
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.support import ROOT, make_briefs, progress, throwaway_database
 
 DB_NAME = "bench_pipeline"
 TARGET_OVERHEAD_MS = 50
@@ -96,33 +96,10 @@ def seed_catalog():
     return producer
 
 
-def make_briefs(producer, count: int, shots: int, prefix: str) -> list[int]:
-    from django.utils import timezone
-
-    from briefs.models import Brief
+def lanternfall():
     from retrieval.models import IP
 
-    ip = IP.objects.get(slug="lanternfall")
-    beats = [
-        "Mira climbs the sea wall with her lantern, then the fog rolls over the boats.",
-        "Pip slips between the lantern stalls of the night market.",
-        "Old Tobin reads the tide tables by lantern light, then looks out to sea.",
-    ]
-    return [
-        Brief.objects.create(
-            ip=ip,
-            producer=producer,
-            title=f"{prefix} {n + 1}",
-            beat=beats[n % len(beats)],
-            tone=("mysterious", "playful", "calm")[n % 3],
-            shot_count=shots,
-            aspect_ratio="16:9",
-            seconds_per_shot=4,
-            territory="GB",
-            release_date=timezone.localdate() + timedelta(days=30),
-        ).pk
-        for n in range(count)
-    ]
+    return IP.objects.get(slug="lanternfall")
 
 
 # --- 1. overhead with instant providers ---------------------------------------------------------
@@ -218,7 +195,9 @@ def measure_overhead(producer, briefs: int, shots: int) -> dict:
     for name, func in originals.items():
         setattr(media, name, watch.wrap(func))
     # The tiny clip is not on the demo palette; the checks' thresholds are not under test here.
-    ids = make_briefs(producer, briefs, shots, "Overhead brief")
+    ids = make_briefs(
+        ip=lanternfall(), producer=producer, count=briefs, shots=shots, prefix="Overhead brief"
+    )
     progress(f"overhead: {briefs} briefs x {shots} shots in-process with instant providers")
     try:
         with (
@@ -297,7 +276,9 @@ def measure_throughput(producer, env: dict[str, str], briefs: int, shots: int) -
 
     progress(f"throughput: starting {WORKERS} workers")
     workers = start_workers(env)
-    ids = make_briefs(producer, briefs, shots, "Throughput brief")
+    ids = make_briefs(
+        ip=lanternfall(), producer=producer, count=briefs, shots=shots, prefix="Throughput brief"
+    )
     stop, peak = threading.Event(), {"rss": 0}
     sampler = threading.Thread(target=sample_rss, args=(workers, stop, peak), daemon=True)
     sampler.start()

@@ -18,9 +18,11 @@ import struct
 import sys
 import time
 from datetime import date
+from pathlib import Path
 from urllib.parse import quote
 
-from support import progress, throwaway_database
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.support import progress, throwaway_database
 
 DB_NAME = "bench_retrieval"
 DIMENSIONS = 768

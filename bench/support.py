@@ -3,13 +3,18 @@
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+
+LANTERNFALL_BEATS = (
+    "Mira climbs the sea wall with her lantern, then the fog rolls over the boats.",
+    "Pip slips between the lantern stalls of the night market.",
+    "Old Tobin reads the tide tables by lantern light, then looks out to sea.",
+)
 
 
 def start_server() -> str:
@@ -48,3 +53,28 @@ def throwaway_database(name: str) -> Iterator[str]:
 def progress(message: str) -> None:
     """Print a timestamped progress line on stderr (stdout keeps the table and JSON)."""
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def make_briefs(
+    *, ip, producer, count: int, shots: int, prefix: str, beats: Sequence[str] = LANTERNFALL_BEATS
+) -> list[int]:
+    """Create `count` queued briefs of `shots` shots on the IP; return their ids."""
+    from django.utils import timezone
+
+    from briefs.models import Brief
+
+    return [
+        Brief.objects.create(
+            ip=ip,
+            producer=producer,
+            title=f"{prefix} {n + 1}",
+            beat=beats[n % len(beats)],
+            tone=("mysterious", "playful", "calm")[n % 3],
+            shot_count=shots,
+            aspect_ratio="16:9",
+            seconds_per_shot=4,
+            territory="GB",
+            release_date=timezone.localdate() + timedelta(days=30),
+        ).pk
+        for n in range(count)
+    ]
