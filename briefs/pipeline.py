@@ -1195,8 +1195,9 @@ def record_take_verdict(
 def _update_brief_after_review(brief_id: int) -> None:
     """Complete the brief when every shot's current take is approved; reopen it otherwise."""
     shots = Shot.objects.filter(brief_id=brief_id)
-    approved = shots.filter(takes__is_current=True, takes__status=Take.Status.APPROVED)
-    all_approved = approved.count() == shots.count()
+    total = shots.count()
+    approved = shots.filter(takes__is_current=True, takes__status=Take.Status.APPROVED).count()
+    all_approved = approved == total
     now = timezone.now()
     if all_approved:
         completed = Brief.objects.filter(pk=brief_id, status=Brief.Status.IN_REVIEW).update(
@@ -1208,8 +1209,14 @@ def _update_brief_after_review(brief_id: int) -> None:
         if completed:
             webhooks.emit_brief_completed(brief_id=brief_id)
     else:
-        Brief.objects.filter(pk=brief_id, status=Brief.Status.COMPLETED).update(
-            status=Brief.Status.IN_REVIEW, status_reason="", completed_at=None, updated_at=now
+        # The reason written when review began goes stale with every decision: keep it current.
+        Brief.objects.filter(
+            pk=brief_id, status__in=[Brief.Status.IN_REVIEW, Brief.Status.COMPLETED]
+        ).update(
+            status=Brief.Status.IN_REVIEW,
+            status_reason=f"{approved} of {total} shot(s) approved.",
+            completed_at=None,
+            updated_at=now,
         )
 
 

@@ -264,6 +264,7 @@ def test_approving_every_current_take_completes_the_brief(db):
     pipeline.record_take_verdict(take_id=first.pk, expected_version=1, verdict="approved")
     brief.refresh_from_db()
     assert brief.status == Brief.Status.IN_REVIEW
+    assert brief.status_reason == "1 of 2 shot(s) approved."
     taken = pipeline.record_take_verdict(take_id=second.pk, expected_version=1, verdict="approved")
 
     brief.refresh_from_db()
