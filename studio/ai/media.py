@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import colorsys
 import io
 import itertools
 import math
@@ -255,8 +256,17 @@ def colour_name(hex_colour: str) -> str:
 
 
 def complementary_palette(palette: Sequence[str]) -> tuple[str, ...]:
-    """Return each colour's RGB complement (an off-palette look)."""
-    return tuple(rgb_to_hex(tuple(255 - v for v in hex_to_rgb(c))) for c in palette)
+    """Return each colour's complementary hue at the same lightness and saturation.
+
+    An off-brand look that keeps the light: inverting RGB instead would swap darks and lights,
+    and a palette of dark cool and light warm colours would come back almost as itself.
+    """
+    shifted = []
+    for colour in palette:
+        hue, lightness, saturation = colorsys.rgb_to_hls(*(v / 255 for v in hex_to_rgb(colour)))
+        rgb = colorsys.hls_to_rgb((hue + 0.5) % 1.0, lightness, saturation)
+        shifted.append(rgb_to_hex(tuple(round(v * 255) for v in rgb)))
+    return tuple(shifted)
 
 
 def hex_to_rgb(hex_colour: str) -> tuple[int, int, int]:
