@@ -40,6 +40,14 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    raw = env_str(name)
+    try:
+        return float(raw) if raw else default
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from exc
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = env_str(name)
     return [item.strip() for item in raw.split(",") if item.strip()] if raw else default
@@ -78,6 +86,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    # django-ninja serves its API docs from its own bundled static files only as an app.
+    "ninja",
     "studio",
     "retrieval",
     "briefs",
@@ -257,7 +267,7 @@ GEMINI_EMBEDDING_MODEL = env_str("GEMINI_EMBEDDING_MODEL", "gemini-embedding-001
 EMBEDDING_DIMENSIONS = env_int("EMBEDDING_DIMENSIONS", 768)
 # The client's own retries for 429/5xx, with exponential backoff from the initial delay.
 GEMINI_HTTP_RETRIES = env_int("GEMINI_HTTP_RETRIES", 4)
-GEMINI_HTTP_RETRY_INITIAL_S = float(env_str("GEMINI_HTTP_RETRY_INITIAL_S", "1.0"))
+GEMINI_HTTP_RETRY_INITIAL_S = env_float("GEMINI_HTTP_RETRY_INITIAL_S", 1.0)
 AI_FAULTS: dict = {}
 AI_FAULT_SEED = env_int("AI_FAULT_SEED", 0)
 # Optional JSONL file recording every injected fault (ground truth for benchmarks).
@@ -296,8 +306,8 @@ PIPELINE_LEASE_SECONDS = env_int("PIPELINE_LEASE_SECONDS", 300)
 PIPELINE_SWEEP_SECONDS = env_int("PIPELINE_SWEEP_SECONDS", 60)
 # Transient provider errors: attempts per step, then exponential backoff with jitter, capped.
 PIPELINE_MAX_ATTEMPTS = env_int("PIPELINE_MAX_ATTEMPTS", 5)
-PIPELINE_BACKOFF_BASE_S = float(env_str("PIPELINE_BACKOFF_BASE_S", "2"))
-PIPELINE_BACKOFF_MAX_S = float(env_str("PIPELINE_BACKOFF_MAX_S", "120"))
+PIPELINE_BACKOFF_BASE_S = env_float("PIPELINE_BACKOFF_BASE_S", 2.0)
+PIPELINE_BACKOFF_MAX_S = env_float("PIPELINE_BACKOFF_MAX_S", 120.0)
 # How often a long-running generation (Veo) is polled, by a re-scheduled task.
 PIPELINE_POLL_SECONDS = env_int("PIPELINE_POLL_SECONDS", 10)
 # Extra takes the pipeline renders on its own when a clip fails a check a retry can fix.
@@ -306,17 +316,17 @@ PIPELINE_AUTO_RETAKES = env_int("PIPELINE_AUTO_RETAKES", 1)
 PIPELINE_PLAN_RETRIES = env_int("PIPELINE_PLAN_RETRIES", 1)
 # Check thresholds.
 PIPELINE_MIN_REFERENCES = env_int("PIPELINE_MIN_REFERENCES", 1)
-PIPELINE_MAX_REFERENCE_DISTANCE = float(env_str("PIPELINE_MAX_REFERENCE_DISTANCE", "0.9"))
+PIPELINE_MAX_REFERENCE_DISTANCE = env_float("PIPELINE_MAX_REFERENCE_DISTANCE", 0.9)
 PIPELINE_SEARCH_K = env_int("PIPELINE_SEARCH_K", 8)
-PIPELINE_BLACK_LUMA = float(env_str("PIPELINE_BLACK_LUMA", "16"))
-PIPELINE_BLANK_LUMA_STD = float(env_str("PIPELINE_BLANK_LUMA_STD", "6"))
-PIPELINE_MAX_FROZEN_RATIO = float(env_str("PIPELINE_MAX_FROZEN_RATIO", "0.97"))
-PIPELINE_DURATION_TOLERANCE_S = float(env_str("PIPELINE_DURATION_TOLERANCE_S", "0.5"))
-PIPELINE_ASPECT_TOLERANCE = float(env_str("PIPELINE_ASPECT_TOLERANCE", "0.03"))
-PIPELINE_MAX_PALETTE_DISTANCE = float(env_str("PIPELINE_MAX_PALETTE_DISTANCE", "0.23"))
-PIPELINE_MIN_CRITIC_SCORE = float(env_str("PIPELINE_MIN_CRITIC_SCORE", "0.45"))
+PIPELINE_BLACK_LUMA = env_float("PIPELINE_BLACK_LUMA", 16.0)
+PIPELINE_BLANK_LUMA_STD = env_float("PIPELINE_BLANK_LUMA_STD", 6.0)
+PIPELINE_MAX_FROZEN_RATIO = env_float("PIPELINE_MAX_FROZEN_RATIO", 0.97)
+PIPELINE_DURATION_TOLERANCE_S = env_float("PIPELINE_DURATION_TOLERANCE_S", 0.5)
+PIPELINE_ASPECT_TOLERANCE = env_float("PIPELINE_ASPECT_TOLERANCE", 0.03)
+PIPELINE_MAX_PALETTE_DISTANCE = env_float("PIPELINE_MAX_PALETTE_DISTANCE", 0.23)
+PIPELINE_MIN_CRITIC_SCORE = env_float("PIPELINE_MIN_CRITIC_SCORE", 0.45)
 # Seconds a generate step waits after starting an operation: 0 except in the crash test.
-PIPELINE_STEP_DELAY_S = float(env_str("PIPELINE_STEP_DELAY_S", "0"))
+PIPELINE_STEP_DELAY_S = env_float("PIPELINE_STEP_DELAY_S", 0.0)
 CELERY_BEAT_SCHEDULE["briefs-sweep-expired-leases"] = {
     "task": "briefs.sweep_expired_leases",
     "schedule": float(PIPELINE_SWEEP_SECONDS),
@@ -340,25 +350,23 @@ RELIABILITY_ALERT_THRESHOLDS: dict[str, float] = {
     "review": 0.5,
 }
 # The alert task lives beside the alerts, not in a tasks module autodiscovery would find.
-CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "review.alerts"]
+CELERY_IMPORTS = ["review.alerts"]
 CELERY_BEAT_SCHEDULE["review-check-reliability-alerts"] = {
     "task": "review.check_reliability_alerts",
     "schedule": float(env_int("RELIABILITY_ALERT_CHECK_SECONDS", 300)),
 }
 # Earned autonomy (review/autonomy.py): z of the Wilson bound on agreement (1.96 is 95 %).
-AUTONOMY_WILSON_Z = float(env_str("AUTONOMY_WILSON_Z", "1.96"))
+AUTONOMY_WILSON_Z = env_float("AUTONOMY_WILSON_Z", 1.96)
 
 # --- Integrations: API tokens, JSON API, MCP server, webhooks (studio/api, studio/webhooks) ----
-# django-ninja serves its API docs from its own bundled static files only when it is an app.
-INSTALLED_APPS += ["ninja"]
 # Calls per token per fixed window; past it the API answers 429 with Retry-After.
 API_RATE_LIMIT = env_int("API_RATE_LIMIT", 120)
 API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 60)
 # Webhook deliveries: tries per delivery, exponential backoff between them, request timeout.
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
-WEBHOOK_BACKOFF_BASE_S = float(env_str("WEBHOOK_BACKOFF_BASE_S", "10"))
-WEBHOOK_BACKOFF_MAX_S = float(env_str("WEBHOOK_BACKOFF_MAX_S", "3600"))
-WEBHOOK_TIMEOUT_S = float(env_str("WEBHOOK_TIMEOUT_S", "10"))
+WEBHOOK_BACKOFF_BASE_S = env_float("WEBHOOK_BACKOFF_BASE_S", 10.0)
+WEBHOOK_BACKOFF_MAX_S = env_float("WEBHOOK_BACKOFF_MAX_S", 3600.0)
+WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 10.0)
 WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 300)
 CELERY_BEAT_SCHEDULE["studio-webhooks-sweep"] = {
     "task": "studio.webhooks_sweep",

@@ -47,10 +47,22 @@ def test_production_profile_refuses_to_start_without_its_secrets(missing):
     assert f"{missing} must be set when STUDIO_ENV=production" in result.stderr
 
 
-def test_a_malformed_boolean_is_a_clear_configuration_error():
-    result = run_manage("check", env={"DJANGO_DEBUG": "perhaps"})
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DJANGO_DEBUG", "perhaps", "DJANGO_DEBUG='perhaps' is not a boolean"),
+        ("PIPELINE_LEASE_SECONDS", "5m", "PIPELINE_LEASE_SECONDS='5m' is not an integer"),
+        (
+            "PIPELINE_MAX_PALETTE_DISTANCE",
+            "far",
+            "PIPELINE_MAX_PALETTE_DISTANCE='far' is not a number",
+        ),
+    ],
+)
+def test_a_malformed_setting_is_a_clear_configuration_error(name, value, message):
+    result = run_manage("check", env={name: value})
     assert result.returncode != 0
-    assert "DJANGO_DEBUG='perhaps' is not a boolean" in result.stderr
+    assert message in result.stderr
 
 
 def test_development_defaults_use_the_embedded_database_and_folder_broker():
