@@ -74,7 +74,7 @@ def is_strong_hit(hit: Any) -> bool:
 
 
 def check_retrieval(
-    *, hits: Sequence[Any], pinned_count: int, blocked: Sequence[str]
+    *, hits: Sequence[Any], pinned_count: int, blocked: Sequence[str], search_error: str = ""
 ) -> CheckResult:
     """Check that enough strong, rights-cleared references came back (pinned ones count)."""
     needed = settings.PIPELINE_MIN_REFERENCES
@@ -93,6 +93,15 @@ def check_retrieval(
         *(
             Finding(name="pinned_rights", passed=False, value=text, limit="cleared", reason=text)
             for text in blocked
+        ),
+        *(
+            [
+                Finding(
+                    name="search", passed=False, value=search_error, limit="ok", reason=search_error
+                )
+            ]
+            if search_error
+            else []
         ),
     ]
     # Searching again returns the same catalog: only a person can add or clear references.

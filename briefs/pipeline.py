@@ -372,10 +372,10 @@ def retrieve(brief_id: int, *, owner: str, providers: Providers) -> list[NextSte
     except PermanentProviderError as exc:
         # Asking again will not help (a bad key, a refused input): a human must look now,
         # not after the lease expires and the sweeper retries the same failure.
-        hits, search_failure = [], [f"reference search failed: {exc}"]
+        hits, search_error = [], f"reference search failed: {exc}"
     else:
-        search_failure = []
-    pinned, blocked = [], search_failure
+        search_error = ""
+    pinned, blocked = [], []
     for asset in brief.pinned_references.select_related("rights"):
         reason = rights_block_reason(
             asset, territory=brief.territory, on_date=brief.release_date, use="reference"
@@ -384,7 +384,9 @@ def retrieve(brief_id: int, *, owner: str, providers: Providers) -> list[NextSte
             blocked.append(f"pinned reference “{asset.title}” is not cleared: {reason}")
         else:
             pinned.append(asset)
-    result = checks.check_retrieval(hits=hits, pinned_count=len(pinned), blocked=blocked)
+    result = checks.check_retrieval(
+        hits=hits, pinned_count=len(pinned), blocked=blocked, search_error=search_error
+    )
     strong = [hit.asset for hit in hits if checks.is_strong_hit(hit)]
     detail = {
         "query": query[:300],

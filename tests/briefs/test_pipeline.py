@@ -447,3 +447,17 @@ def test_an_automatic_approval_is_logged_as_auto_approved_by_its_actor(db):
     handoff = brief.handoffs.get(step="review")
     assert (handoff.outcome, handoff.worker) == ("auto_approved", "autonomy:policy-1")
     assert Brief.objects.get(pk=brief.pk).status == Brief.Status.COMPLETED
+
+
+def test_a_permanent_search_failure_routes_the_brief_at_once_with_its_reason(local_ai, harbour):
+    brief = BriefFactory(ip=harbour, shot_count=1)
+    local_ai.AI_FAULTS = {"embed": {"error": 1.0}}
+
+    brief = pipeline.run_inline(brief.pk)
+
+    assert brief.status == Brief.Status.NEEDS_ATTENTION
+    assert "reference search failed" in brief.status_reason
+    (handoff,) = brief.handoffs.filter(step="retrieve")
+    assert handoff.outcome == Handoff.Outcome.ROUTED
+    failed = [c["name"] for c in handoff.detail["checks"] if not c["passed"]]
+    assert "search" in failed and "pinned_rights" not in failed
