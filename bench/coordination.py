@@ -203,7 +203,7 @@ def assess(
     """Return the run's figures: e2e, silent escapes, routed share, retries, touches, lost."""
     from briefs import pipeline
     from briefs.models import Brief, Handoff, Take
-    from review.reliability import reason_category
+    from reliability.metrics import reason_category
 
     briefs = Brief.objects.filter(pk__in=brief_ids).prefetch_related("shots")
     takes = list(Take.objects.filter(shot__brief_id__in=brief_ids).select_related("shot"))
@@ -411,7 +411,7 @@ def run_with_workers(
     *, name: str, checks: bool, kill: bool, args, env: dict, scratch: Path, ip, people
 ) -> dict:
     """Run one scenario through real worker processes while the scripted reviewer works."""
-    from briefs import pipeline, tasks
+    from briefs import pipeline
     from briefs.models import Brief, Handoff
 
     producer, reviewer = people
@@ -440,10 +440,10 @@ def run_with_workers(
     last_progress, last_count = time.monotonic(), -1
     active = [*pipeline.BRIEF_STEP_FOR_STATUS, Brief.Status.GENERATING]
     try:
-        tasks.enqueue(pipeline.NextStep("retrieve", pk) for pk in ids)
+        pipeline.enqueue(pipeline.NextStep("retrieve", pk) for pk in ids)
         while True:
             time.sleep(1.0)
-            tasks.enqueue(pipeline.sweep_expired_leases())
+            pipeline.enqueue(pipeline.sweep_expired_leases())
             truth = GroundTruth.read(fault_log)
             touches += review_waiting_takes(brief_ids=ids, reviewer=reviewer, truth=truth)
             if kill and time.monotonic() >= next_kill:

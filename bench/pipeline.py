@@ -271,7 +271,7 @@ def sample_rss(workers: list[subprocess.Popen], stop: threading.Event, peak: dic
 
 
 def measure_throughput(producer, env: dict[str, str], briefs: int, shots: int) -> dict:
-    from briefs import pipeline, tasks
+    from briefs import pipeline
     from briefs.models import Brief, Handoff, Shot
 
     progress(f"throughput: starting {WORKERS} workers")
@@ -285,7 +285,7 @@ def measure_throughput(producer, env: dict[str, str], briefs: int, shots: int) -
     progress(f"throughput: {briefs} briefs x {shots} shots with local renders")
     started = time.perf_counter()
     try:
-        tasks.enqueue(pipeline.NextStep("retrieve", pk) for pk in ids)
+        pipeline.enqueue(pipeline.NextStep("retrieve", pk) for pk in ids)
         active = [*pipeline.BRIEF_STEP_FOR_STATUS, Brief.Status.GENERATING]
         deadline = time.monotonic() + 1800
         while Brief.objects.filter(pk__in=ids, status__in=active).exists():

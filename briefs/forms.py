@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from briefs.models import Brief, Shot
 from briefs.territories import TERRITORIES
+from retrieval.models import IP, Asset
 
 
 class ReferenceChoiceField(forms.ModelMultipleChoiceField):
@@ -82,7 +83,6 @@ class BriefForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from retrieval.models import IP, Asset
 
         super().__init__(*args, **kwargs)
         self.fields["ip"].queryset = IP.objects.order_by("name")

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from briefs.models import Brief, Handoff, Shot, Take
+from briefs.pipeline import BRIEF_PIPELINE_IDLE, TAKE_STEP_FOR_STATUS
 from studio.roles import Role, has_role
 
 
@@ -20,6 +21,31 @@ def visible_briefs(user: Any) -> QuerySet[Brief]:
     if has_role(user, Role.PRODUCER):
         return briefs.filter(producer=user)
     return briefs.none()
+
+
+@dataclass(frozen=True)
+class AssetUse:
+    """One place a catalog asset was used, phrased for the asset page."""
+
+    text: str
+    brief: Brief
+
+
+def asset_usage(*, asset_id: int, user: Any) -> list[AssetUse]:
+    """Return where a catalog asset was used, only in briefs the user may see."""
+    briefs = visible_briefs(user)
+    visible = briefs.values("pk")
+    shots = Shot.objects.filter(references=asset_id, brief__in=visible).select_related("brief")
+    takes = Take.objects.filter(references=asset_id, shot__brief__in=visible)
+    return [
+        *(AssetUse("Pinned in brief", b) for b in briefs.filter(pinned_references=asset_id)),
+        *(
+            AssetUse("Retrieved as a reference for brief", b)
+            for b in briefs.filter(references=asset_id)
+        ),
+        *(AssetUse(f"Reference for {shot} in", shot.brief) for shot in shots),
+        *(AssetUse(f"Used by {t} in", t.shot.brief) for t in takes.select_related("shot__brief")),
+    ]
 
 
 def brief_list(*, user: Any) -> QuerySet[Brief]:
@@ -88,7 +114,6 @@ def recent_handoffs(brief: Brief, limit: int = 40) -> list[Handoff]:
 
 def brief_progress(brief: Brief, shots: list[Shot]) -> Progress:
     """Summarise where the brief is, who it waits on, and whether the page should keep polling."""
-    from briefs.pipeline import BRIEF_PIPELINE_IDLE, TAKE_STEP_FOR_STATUS
 
     S = Brief.Status
     current = [next((t for t in shot.takes.all() if t.is_current), None) for shot in shots]

@@ -11,6 +11,8 @@ from django.db import transaction
 
 from briefs import pipeline
 from briefs.models import Brief, Shot
+from retrieval.models import Asset
+from retrieval.selectors import rights_block_reason
 from studio.roles import Role, has_role
 
 
@@ -42,8 +44,6 @@ def brief_submit(
     checklist: Sequence[str] = (),
 ) -> Brief:
     """Validate and save a brief, then start the pipeline once the transaction commits."""
-    from retrieval.models import Asset
-    from retrieval.selectors import rights_block_reason
 
     if not has_role(producer, Role.PRODUCER):
         raise BriefError("Only producers can submit briefs.")

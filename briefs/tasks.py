@@ -5,8 +5,6 @@ once when it cannot), acknowledged late, and retried by Celery only for database
 provider errors are retried by the pipeline itself, which keeps the attempt count in the database.
 """
 
-from collections.abc import Iterable
-
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
@@ -25,28 +23,28 @@ _TASK_OPTIONS = {
 
 def _run(task, step: str, object_id: int) -> None:
     owner = f"{task.request.hostname or pipeline.worker_name()}:{task.request.id}"
-    enqueue(pipeline.run_step(step, object_id, owner=owner))
+    pipeline.enqueue(pipeline.run_step(step, object_id, owner=owner))
 
 
-@shared_task(bind=True, name="briefs.retrieve", **_TASK_OPTIONS)
+@shared_task(bind=True, name=pipeline.TASK_FOR_STEP["retrieve"], **_TASK_OPTIONS)
 def retrieve_brief(self, brief_id: int) -> None:
     """Find a brief's rights-cleared references."""
     _run(self, "retrieve", brief_id)
 
 
-@shared_task(bind=True, name="briefs.plan", **_TASK_OPTIONS)
+@shared_task(bind=True, name=pipeline.TASK_FOR_STEP["plan"], **_TASK_OPTIONS)
 def plan_brief(self, brief_id: int) -> None:
     """Plan a brief's shots."""
     _run(self, "plan", brief_id)
 
 
-@shared_task(bind=True, name="briefs.generate", **_TASK_OPTIONS)
+@shared_task(bind=True, name=pipeline.TASK_FOR_STEP["generate"], **_TASK_OPTIONS)
 def generate_take(self, take_id: int) -> None:
     """Start, poll or store a take's generation."""
     _run(self, "generate", take_id)
 
 
-@shared_task(bind=True, name="briefs.check", **_TASK_OPTIONS)
+@shared_task(bind=True, name=pipeline.TASK_FOR_STEP["check"], **_TASK_OPTIONS)
 def check_take(self, take_id: int) -> None:
     """Check a generated take."""
     _run(self, "check", take_id)
@@ -56,19 +54,5 @@ def check_take(self, take_id: int) -> None:
 def sweep_expired_leases() -> int:
     """Re-enqueue steps whose worker died or whose message was lost."""
     steps = pipeline.sweep_expired_leases()
-    enqueue(steps)
+    pipeline.enqueue(steps)
     return len(steps)
-
-
-TASK_FOR_STEP = {
-    "retrieve": retrieve_brief,
-    "plan": plan_brief,
-    "generate": generate_take,
-    "check": check_take,
-}
-
-
-def enqueue(steps: Iterable[pipeline.NextStep]) -> None:
-    """Send each step to the broker, after its countdown."""
-    for step in steps:
-        TASK_FOR_STEP[step.step].apply_async((step.object_id,), countdown=step.countdown or None)

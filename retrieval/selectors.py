@@ -6,7 +6,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from retrieval import embedding
@@ -344,18 +344,10 @@ def ip_characters(*, ip: IP) -> QuerySet[Character]:
 
 
 def asset_detail(*, pk: int) -> Asset:
-    """Return one asset with its versions, rights, characters and where it has been used."""
-    from briefs.models import Brief, Shot, Take
-
+    """Return one asset with its rights, characters and lineage (briefs.selectors tells usage)."""
     return (
         Asset.objects.select_related("ip", "rights", "created_by", "previous")
-        .prefetch_related(
-            "characters",
-            Prefetch("shots", queryset=Shot.objects.select_related("brief")),
-            Prefetch("takes", queryset=Take.objects.select_related("shot__brief")),
-            Prefetch("pinned_in_briefs", queryset=Brief.objects.all()),
-            Prefetch("retrieved_in_briefs", queryset=Brief.objects.all()),
-        )
+        .prefetch_related("characters")
         .get(pk=pk)
     )
 

@@ -16,6 +16,7 @@ from retrieval import embedding
 from retrieval.models import IP, Asset, AssetEmbedding, Character, EmbeddingSpace, Rights
 from retrieval.validation import ContentRejected, check_upload
 from studio.ai import providers
+from studio.celery import send_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -208,10 +209,11 @@ def _delete_files(names: Iterable[str]) -> None:
         default_storage.delete(name)
 
 
-def _enqueue_embedding(asset_id: int) -> None:
-    from retrieval.tasks import embed_asset  # tasks import this module
+EMBED_TASK = "retrieval.embed_asset"
 
-    embed_asset.delay_on_commit(asset_id)
+
+def _enqueue_embedding(asset_id: int) -> None:
+    send_after_commit(EMBED_TASK, asset_id)
 
 
 @transaction.atomic

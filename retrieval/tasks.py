@@ -2,12 +2,12 @@
 
 from celery import shared_task
 
-from retrieval.services import asset_embed
+from retrieval.services import EMBED_TASK, asset_embed
 from studio.ai.types import TransientProviderError
 
 
 @shared_task(
-    name="retrieval.embed_asset",
+    name=EMBED_TASK,
     autoretry_for=(TransientProviderError,),
     retry_backoff=True,
     max_retries=5,

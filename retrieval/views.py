@@ -1,10 +1,12 @@
 """Catalog pages: read for every role, write for catalog admins only."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
 from retrieval import selectors
@@ -62,8 +64,10 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except Asset.DoesNotExist as exc:
         raise Http404("No such asset.") from exc
     today = timezone.localdate()
+    usage = settings.CATALOG_ASSET_USAGE
     context = {
         "asset": asset,
+        "usage": import_string(usage)(asset_id=asset.pk, user=request.user) if usage else [],
         "versions": selectors.asset_versions(asset=asset),
         "blocked": selectors.rights_block_reason(asset, territory=None, on_date=today),
         "is_admin": _is_catalog_admin(request),

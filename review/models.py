@@ -88,6 +88,3 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"Note on take {self.take_id} at {self.timecode_start:.2f}s"
-
-
-from review.models_autonomy import *  # noqa: E402,F403

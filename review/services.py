@@ -16,8 +16,8 @@ from briefs import pipeline
 from briefs.models import Take
 from retrieval.models import Asset
 from retrieval.services import AssetRejected, IngestResult, asset_ingest
+from review import signals
 from review.models import Decision, Note
-from studio import webhooks
 from studio.roles import Role, has_role
 
 
@@ -122,7 +122,7 @@ def decide(
                 verdict=verdict,
                 reason=_verdict_reason(verdict, reason_code, reason_text),
             )
-            webhooks.emit_take_decided(decision=decision)
+            signals.take_decided.send(sender=Decision, decision=decision)
     except pipeline.StaleTakeError as stale:
         attempted = Decision.objects.create(**fields, applied=False)
         winner = (

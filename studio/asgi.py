@@ -6,14 +6,16 @@ MCP app (its session manager needs them), every other path to Django. docs/api.m
 
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
+from django.utils.module_loading import import_string
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 django_application = get_asgi_application()
 
-from studio.mcp_server import HTTP_PATH, http_app  # noqa: E402  (needs Django set up first)
-
-mcp_application = http_app()
+# The MCP server belongs to integrations; the core names it in settings rather than import it.
+HTTP_PATH = settings.MCP_HTTP_PATH
+mcp_application = import_string(settings.MCP_ASGI_APP)()
 
 
 async def application(scope, receive, send) -> None:

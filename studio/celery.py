@@ -21,3 +21,16 @@ def create_folder_broker(sender: Celery, **kwargs) -> None:
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+def send_after_commit(task_name: str, *args: object, countdown: float | None = None) -> None:
+    """Send a task by name once the current transaction commits (at once outside one).
+
+    Writers name the task instead of importing it: tasks import the services they wrap, so
+    services that import tasks would close a circle.
+    """
+    from django.db import transaction
+
+    transaction.on_commit(
+        lambda: app.send_task(task_name, args=list(args), countdown=countdown or None)
+    )

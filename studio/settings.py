@@ -92,6 +92,8 @@ INSTALLED_APPS = [
     "retrieval",
     "briefs",
     "review",
+    "reliability",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -332,13 +334,17 @@ CELERY_BEAT_SCHEDULE["briefs-sweep-expired-leases"] = {
     "schedule": float(PIPELINE_SWEEP_SECONDS),
 }
 
-# Called with each take that passed its checks; review's policies may shadow, audit or approve it.
-PIPELINE_ON_TAKE_READY = env_str("PIPELINE_ON_TAKE_READY", "review.autonomy.on_take_ready")
+# The catalog's asset page asks the pipeline where an asset was used (scoped to the viewer).
+CATALOG_ASSET_USAGE = "briefs.selectors.asset_usage"
 
-# --- Review: board, decisions, reliability, autonomy (review/) ---------------------------------
+# Called with each take that passed its checks; review's policies may shadow, audit or approve it.
+PIPELINE_ON_TAKE_READY = env_str("PIPELINE_ON_TAKE_READY", "reliability.autonomy.on_take_ready")
+
+# --- Review: the board (review/) ----------------------------------------------------------------
 # Review board: how often an open board asks "anything new?" (a 204 when nothing changed).
 REVIEW_POLL_SECONDS = env_int("REVIEW_POLL_SECONDS", 4)
-# Reliability alerts (review/alerts.py): a step whose pass rate over the window falls below its
+# --- Reliability: dashboard, alerts, earned autonomy (reliability/) -----------------------------
+# Reliability alerts (reliability/alerts.py): a step whose pass rate over the window falls below its
 # threshold opens an alert (dashboard banner + "step.degraded" event); too few attempts say nothing.
 RELIABILITY_ALERT_WINDOW_MINUTES = env_int("RELIABILITY_ALERT_WINDOW_MINUTES", 60)
 RELIABILITY_ALERT_MIN_ATTEMPTS = env_int("RELIABILITY_ALERT_MIN_ATTEMPTS", 10)
@@ -349,16 +355,17 @@ RELIABILITY_ALERT_THRESHOLDS: dict[str, float] = {
     "check": 0.8,
     "review": 0.5,
 }
-# The alert task lives beside the alerts, not in a tasks module autodiscovery would find.
-CELERY_IMPORTS = ["review.alerts"]
-CELERY_BEAT_SCHEDULE["review-check-reliability-alerts"] = {
-    "task": "review.check_reliability_alerts",
+CELERY_BEAT_SCHEDULE["reliability-check-alerts"] = {
+    "task": "reliability.check_alerts",
     "schedule": float(env_int("RELIABILITY_ALERT_CHECK_SECONDS", 300)),
 }
-# Earned autonomy (review/autonomy.py): z of the Wilson bound on agreement (1.96 is 95 %).
+# Earned autonomy (reliability/autonomy.py): z of the Wilson bound on agreement (1.96 is 95 %).
 AUTONOMY_WILSON_Z = env_float("AUTONOMY_WILSON_Z", 1.96)
 
-# --- Integrations: API tokens, JSON API, MCP server, webhooks (studio/api, studio/webhooks) ----
+# --- Integrations: API tokens, JSON API, MCP server, webhooks (integrations/) --------------------
+# The MCP server's streamable HTTP app, mounted by studio/asgi.py at MCP_HTTP_PATH.
+MCP_ASGI_APP = "integrations.mcp_server.http_app"
+MCP_HTTP_PATH = "/mcp/"
 # Calls per token per fixed window; past it the API answers 429 with Retry-After.
 API_RATE_LIMIT = env_int("API_RATE_LIMIT", 120)
 API_RATE_WINDOW_SECONDS = env_int("API_RATE_WINDOW_SECONDS", 60)
@@ -368,7 +375,7 @@ WEBHOOK_BACKOFF_BASE_S = env_float("WEBHOOK_BACKOFF_BASE_S", 10.0)
 WEBHOOK_BACKOFF_MAX_S = env_float("WEBHOOK_BACKOFF_MAX_S", 3600.0)
 WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 10.0)
 WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 300)
-CELERY_BEAT_SCHEDULE["studio-webhooks-sweep"] = {
-    "task": "studio.webhooks_sweep",
+CELERY_BEAT_SCHEDULE["integrations-webhooks-sweep"] = {
+    "task": "integrations.webhooks_sweep",
     "schedule": float(WEBHOOK_SWEEP_SECONDS),
 }

@@ -2,8 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from studio import token_views, views
-from studio.api import api
+from studio import views
 
 handler403 = "studio.views.permission_denied"
 
@@ -29,9 +28,7 @@ urlpatterns = [
     path("catalog/", include("retrieval.urls")),
     path("briefs/", include("briefs.urls")),
     path("review/", include("review.urls")),
-    path("reliability/", include("review.reliability_urls")),
+    path("reliability/", include("reliability.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", api.urls),
-    path("account/tokens/", token_views.token_list, name="tokens"),
-    path("account/tokens/<int:pk>/revoke/", token_views.token_revoke_view, name="token_revoke"),
+    path("", include("integrations.urls")),
 ]

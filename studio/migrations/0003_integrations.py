@@ -2,10 +2,14 @@
 
 import django.contrib.postgres.fields
 import django.db.models.deletion
-import studio.models
+import secrets
 import uuid
 from django.conf import settings
 from django.db import migrations, models
+
+
+def webhook_secret():
+    return secrets.token_urlsafe(32)
 
 
 class Migration(migrations.Migration):
@@ -42,7 +46,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('url', models.URLField(max_length=500)),
                 ('description', models.CharField(blank=True, max_length=200)),
-                ('secret', models.CharField(default=studio.models.webhook_secret, help_text='Shared secret for the signature', max_length=100)),
+                ('secret', models.CharField(default=webhook_secret, help_text='Shared secret for the signature', max_length=100)),
                 ('events', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('brief.completed', 'Brief completed'), ('take.ready', 'Take ready for review'), ('take.decided', 'Take decided'), ('step.degraded', 'Pipeline step degraded'), ('step.recovered', 'Pipeline step recovered'), ('autonomy.promoted', 'Autonomy policy promoted'), ('autonomy.suspended', 'Autonomy policy suspended')], max_length=40), size=None)),
                 ('is_active', models.BooleanField(default=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),

@@ -19,7 +19,7 @@ def test_a_step_killed_mid_generation_reruns_on_another_worker_without_paying_tw
     ops = tmp_path / "local-ops"
     # Given a worker that stalls right after starting the take's render
     slow = start_worker(env=state | {"PIPELINE_STEP_DELAY_S": "60"})
-    tasks.enqueue([pipeline.NextStep("retrieve", brief.pk)])
+    pipeline.enqueue([pipeline.NextStep("retrieve", brief.pk)])
     take = wait_until(
         lambda: Take.objects.filter(shot__brief=brief, attempts=1).first(),
         timeout=60,

@@ -8,8 +8,8 @@ import factory
 from django.utils import timezone
 
 from briefs.models import Brief, Handoff, Shot, Take
+from reliability.models import AutonomyPolicy
 from review.models import Decision
-from review.models_autonomy import AutonomyPolicy
 from tests.factories.briefs import BriefFactory, ShotFactory
 from tests.factories.retrieval import IPFactory
 from tests.factories.users import director

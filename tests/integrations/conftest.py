@@ -1,6 +1,6 @@
 import pytest
 
-from studio.tokens import token_create
+from integrations.tokens import token_create
 
 
 @pytest.fixture

@@ -34,8 +34,8 @@ def first_take(brief) -> Take:
 
 def test_calls_without_a_valid_token_get_401_json(client, token_for):
     # Given a producer whose token has been revoked, and one with an expired token
-    from studio.models import ApiToken
-    from studio.tokens import token_revoke
+    from integrations.models import ApiToken
+    from integrations.tokens import token_revoke
 
     user = producer()
     revoked = token_for(user)
@@ -55,7 +55,7 @@ def test_calls_without_a_valid_token_get_401_json(client, token_for):
 def test_expired_token_is_refused(client, token_for):
     from django.utils import timezone
 
-    from studio.models import ApiToken
+    from integrations.models import ApiToken
 
     user = producer()
     secret = token_for(user, expires_at=timezone.now() + timedelta(minutes=1))
@@ -274,7 +274,7 @@ def test_rate_limit_answers_429_with_retry_after(client, auth, settings):
 
 
 def test_token_use_is_recorded(client, token_for):
-    from studio.models import ApiToken
+    from integrations.models import ApiToken
 
     secret = token_for(producer())
 

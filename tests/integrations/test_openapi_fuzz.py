@@ -8,7 +8,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
-from studio.api import api
+from integrations.api import api
 from tests.factories.review import board_brief
 from tests.factories.users import director, producer
 

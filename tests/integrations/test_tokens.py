@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from studio.models import ApiToken
-from studio.tokens import TokenError, token_authenticate, token_create, token_revoke
+from integrations.models import ApiToken
+from integrations.tokens import TokenError, token_authenticate, token_create, token_revoke
 from tests.factories.users import director, producer
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 import pytest
 
-from studio.models import ApiToken
+from integrations.models import ApiToken
 from tests.browser import screenshot, sign_in
 from tests.factories.users import TEST_PASSWORD, producer
 

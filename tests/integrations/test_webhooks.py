@@ -11,8 +11,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from studio import webhooks
-from studio.models import WebhookDelivery, WebhookEndpoint
+from integrations import webhooks
+from integrations.models import WebhookDelivery, WebhookEndpoint
 from tests.workers import wait_until
 
 
@@ -215,7 +215,7 @@ def test_admin_resends_a_delivery_as_a_new_one_with_the_same_event_id(
 
     with django_capture_on_commit_callbacks() as callbacks:
         answer = admin_client.post(
-            "/admin/studio/webhookdelivery/",
+            "/admin/integrations/webhookdelivery/",
             {"action": "resend", "_selected_action": [original.pk]},
             follow=True,
         )
@@ -278,11 +278,10 @@ def test_event_helpers_describe_the_take_and_the_decision():
 
 @pytest.mark.django_db
 def test_review_alerts_reach_subscribed_endpoints():
-    from review.alerts import emit_event
+    from reliability.alerts import emit_event
 
     webhooks.endpoint_register(url="https://a.example/hook", events=["step.recovered"])
 
-    delivered = emit_event("step.recovered", {"step": "check", "pass_rate": 0.93})
+    emit_event("step.recovered", {"step": "check", "pass_rate": 0.93})
 
-    assert delivered is True
     assert WebhookDelivery.objects.get().payload == {"step": "check", "pass_rate": 0.93}

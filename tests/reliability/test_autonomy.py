@@ -5,8 +5,9 @@ from django.core import mail
 from django.utils import timezone
 
 from briefs.models import Handoff, Shot, Take
-from review import autonomy, services
-from review.models_autonomy import AutonomyPolicy, PolicyEvent, ShadowPrediction
+from reliability import autonomy
+from reliability.models import AutonomyPolicy, PolicyEvent, ShadowPrediction
+from review import services
 from tests.factories.reliability import PolicyFactory, ready_shot_take
 from tests.factories.users import catalog_admin, director
 

@@ -3,8 +3,8 @@
 import pytest
 
 from briefs.models import Brief
-from review import autonomy
-from review.models_autonomy import AutonomyPolicy
+from reliability import autonomy
+from reliability.models import AutonomyPolicy
 from tests.browser import screenshot, sign_in
 from tests.factories.reliability import history
 from tests.factories.users import TEST_PASSWORD, catalog_admin, producer

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from briefs.models import Brief, Handoff, Shot, Take
-from review import reliability
+from reliability import metrics
 from review.models import Decision
 from tests.factories.briefs import BriefFactory, ShotFactory
 from tests.factories.reliability import T0, HandoffFactory, light_take
@@ -78,7 +78,7 @@ def known_log(db):
 
 
 def test_per_step_figures_match_the_log(known_log):
-    steps = {s.step: s for s in reliability.step_metrics(reliability.Filters())}
+    steps = {s.step: s for s in metrics.step_metrics(metrics.Filters())}
 
     assert list(steps) == ["retrieve", "plan", "generate", "check", "review"]
     generate = steps["generate"]
@@ -96,14 +96,14 @@ def test_per_step_figures_match_the_log(known_log):
 
 
 def test_predicted_end_to_end_is_the_product_of_step_pass_rates(known_log):
-    data = reliability.dashboard(reliability.Filters())
+    data = metrics.dashboard(metrics.Filters())
 
     # retrieve 1 * plan 1 * generate 4/5 * check 3/4 * review 2/3
     assert data.end_to_end.predicted == pytest.approx(0.4)
 
 
 def test_measured_end_to_end_counts_only_shots_approved_without_rescue(known_log):
-    e2e = reliability.dashboard(reliability.Filters()).end_to_end
+    e2e = metrics.dashboard(metrics.Filters()).end_to_end
 
     # Harbour shot 1 is clean; shot 2 was routed and re-prompted; the Moon shot was rejected.
     assert (e2e.shots_clean, e2e.shots_decided) == (1, 3)
@@ -115,7 +115,7 @@ def test_measured_end_to_end_counts_only_shots_approved_without_rescue(known_log
 
 
 def test_where_failures_concentrate(known_log):
-    data = reliability.dashboard(reliability.Filters())
+    data = metrics.dashboard(metrics.Filters())
 
     assert data.routed.totals == {"Black clip": 1}
     assert data.rejections.totals == {"Off-brand": 1}
@@ -130,7 +130,7 @@ def test_where_failures_concentrate(known_log):
 
 
 def test_takes_and_cost_per_approved_footage(known_log):
-    footage = reliability.dashboard(reliability.Filters()).footage
+    footage = metrics.dashboard(metrics.Filters()).footage
 
     # Two approved shots took three takes; 1.21 + 0.41 spent for 2 * 4 approved seconds.
     assert footage.takes_per_approved_shot == pytest.approx(1.5)
@@ -140,12 +140,12 @@ def test_takes_and_cost_per_approved_footage(known_log):
 def test_filters_narrow_every_figure_to_one_ip_and_window(known_log):
     harbour = known_log["harbour"]
 
-    only_harbour = reliability.dashboard(reliability.Filters(ip_id=harbour.ip_id))
+    only_harbour = metrics.dashboard(metrics.Filters(ip_id=harbour.ip_id))
     assert only_harbour.end_to_end.predicted == pytest.approx(1 * 1 * 0.75 * (2 / 3) * 1)
     assert (only_harbour.end_to_end.shots_clean, only_harbour.end_to_end.shots_decided) == (1, 2)
 
-    late = reliability.Filters(since=T0 + timedelta(minutes=12))
-    assert [(s.step, s.attempts) for s in reliability.step_metrics(late)] == [
+    late = metrics.Filters(since=T0 + timedelta(minutes=12))
+    assert [(s.step, s.attempts) for s in metrics.step_metrics(late)] == [
         ("generate", 1),
         ("check", 1),
         ("review", 1),
@@ -153,9 +153,9 @@ def test_filters_narrow_every_figure_to_one_ip_and_window(known_log):
 
 
 def test_reason_category_names_the_first_failed_check_or_the_error():
-    assert reliability.reason_category("check", BLACK_CLIP, ["clip is black"]) == "Black clip"
+    assert metrics.reason_category("check", BLACK_CLIP, ["clip is black"]) == "Black clip"
     assert (
-        reliability.reason_category("generate", {}, ["the safety filter removed the clip: x"])
+        metrics.reason_category("generate", {}, ["the safety filter removed the clip: x"])
         == "Safety filter"
     )
-    assert reliability.reason_category("plan", {}, ["planner failed"]) == "Plan error"
+    assert metrics.reason_category("plan", {}, ["planner failed"]) == "Plan error"

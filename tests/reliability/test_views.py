@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from briefs.models import Handoff
-from review.models_autonomy import AutonomyPolicy, ReliabilityAlert
+from reliability.models import AutonomyPolicy, ReliabilityAlert
 from tests.factories.briefs import BriefFactory, ShotFactory
 from tests.factories.reliability import HandoffFactory, PolicyFactory, light_take
 from tests.factories.users import catalog_admin, director, producer

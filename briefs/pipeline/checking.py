@@ -1,0 +1,108 @@
+"""The check step: measure the clip, ask the critic, then pass to review, re-render or route."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+from briefs import checks, signals
+from briefs.models import Shot, Take
+from briefs.pipeline.context import Providers
+from briefs.pipeline.handoffs import Clock, attempt_number, log_handoff
+from briefs.pipeline.leases import claim, finish
+from briefs.pipeline.planning import references_for
+from briefs.pipeline.routing import after_failed_take, retry_take_step
+from briefs.pipeline.scheduling import NextStep
+from briefs.pipeline.settlement import settle_brief
+from briefs.pipeline.states import LeaseLost, Outcome, Step
+from briefs.pipeline.takes import set_shot_status
+from studio.ai import media
+from studio.ai.types import (
+    PermanentProviderError,
+    TransientProviderError,
+)
+
+
+def check(take_id: int, *, owner: str, providers: Providers) -> list[NextStep]:
+    """Measure the clip and ask the critic; pass it to review, re-render it, or route it."""
+    if not claim(Take, take_id, (Take.Status.CHECKING,), owner=owner):
+        return []
+    clock = Clock()
+    take = Take.objects.select_related("shot__brief__ip").get(pk=take_id)
+    shot, brief = take.shot, take.shot.brief
+    attempt = attempt_number(brief_id=brief.pk, step=Step.CHECK, take_id=take_id)
+    critic = providers.get_critic()
+    references = references_for(take.references.all())
+    # Judge the clip against the palette the generator was asked for.
+    palette = list(take.config.get("palette") or brief.ip.palette)
+    try:
+        with take.media.open("rb") as handle:
+            video = handle.read()
+        with take.poster.open("rb") as handle:
+            poster = handle.read()
+        try:
+            probe = media.probe_video(video)
+        except media.MediaError as exc:
+            result = checks.CheckResult(False, 1.0, (f"clip cannot be decoded: {exc}",))
+            return after_failed_take(take, result, owner, clock, step=Step.CHECK, attempt=attempt)
+        critique = critic.critique(prompt=take.prompt, poster_png=poster, references=references)
+        result = checks.check_take(
+            probe=probe,
+            critique=critique,
+            expected_duration_s=shot.duration_s,
+            aspect_ratio=brief.aspect_ratio,
+            reference_palette=palette,
+        )
+        measured = {
+            "duration_s": probe.duration_s,
+            "width": probe.width,
+            "height": probe.height,
+        }
+        if not result.passed:
+            return after_failed_take(
+                take, result, owner, clock, step=Step.CHECK, attempt=attempt, measured=measured
+            )
+        with transaction.atomic():
+            finish(
+                Take,
+                take_id,
+                owner=owner,
+                status=Take.Status.READY,
+                status_reason="",
+                **measured,
+                checks=result.findings_json(),
+                checks_passed=True,
+                confidence=result.confidence,
+            )
+            set_shot_status(shot.pk, Shot.Status.READY, only_if_current=take)
+            signals.take_ready.send(sender=Take, take_id=take_id)
+            log_handoff(
+                brief_id=brief.pk,
+                shot_id=shot.pk,
+                take_id=take_id,
+                step=Step.CHECK,
+                outcome=Outcome.PASSED,
+                clock=clock,
+                owner=owner,
+                attempt=attempt,
+                confidence=result.confidence,
+                model=critic.model,
+                detail={"checks": result.findings_json(), "critic": list(critique.reasons)},
+            )
+            settle_brief(brief.pk)
+    except TransientProviderError as exc:
+        return retry_take_step(take, Step.CHECK, exc, clock, attempt, owner)
+    except PermanentProviderError as exc:
+        result = checks.CheckResult(False, 0.5, (f"the critic failed: {exc}",), retryable=False)
+        return after_failed_take(take, result, owner, clock, step=Step.CHECK, attempt=attempt)
+    except LeaseLost:
+        return []
+    _announce_take_ready(take_id)
+    return []
+
+
+def _announce_take_ready(take_id: int) -> None:
+    """Hand a ready take to the configured hook (review's earned-autonomy policies)."""
+    if settings.PIPELINE_ON_TAKE_READY:
+        import_string(settings.PIPELINE_ON_TAKE_READY)(Take(pk=take_id))

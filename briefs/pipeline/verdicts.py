@@ -1,0 +1,141 @@
+"""What review calls: verdicts on takes, re-prompts and choosing the current take."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from briefs.models import Brief, Shot, Take
+from briefs.pipeline.budget import check_budget_for
+from briefs.pipeline.handoffs import Clock, log_handoff
+from briefs.pipeline.scheduling import NextStep, schedule
+from briefs.pipeline.settlement import update_brief_after_review
+from briefs.pipeline.states import (
+    BRIEF_STEP_FOR_STATUS,
+    SHOT_STATUS_FOR_TAKE,
+    TAKE_REVIEWABLE,
+    InvalidTransitionError,
+    Outcome,
+    PipelineError,
+    StaleTakeError,
+    Step,
+)
+from briefs.pipeline.takes import new_take, set_shot_status
+
+
+def record_take_verdict(
+    *,
+    take_id: int,
+    expected_version: int,
+    verdict: str,
+    reason: str = "",
+    actor: str = "review",
+    automatic: bool = False,
+) -> Take:
+    """Record an approval or rejection of the take version the decider saw.
+
+    `actor` names the decider on the Handoff row; `automatic` logs an approval as auto_approved.
+    """
+    if verdict not in ("approved", "rejected"):
+        raise ValueError(f"verdict must be approved or rejected, not {verdict!r}")
+    clock = Clock()
+    status = Take.Status.APPROVED if verdict == "approved" else Take.Status.REJECTED
+    with transaction.atomic():
+        updated = Take.objects.filter(
+            pk=take_id, version=expected_version, status__in=TAKE_REVIEWABLE
+        ).update(
+            status=status,
+            status_reason=reason,
+            version=F("version") + 1,
+            updated_at=timezone.now(),
+        )
+        take = Take.objects.select_related("shot").get(pk=take_id)
+        if not updated:
+            if take.version != expected_version:
+                raise StaleTakeError(take)
+            raise InvalidTransitionError(
+                f"Take {take.number} is {take.get_status_display().lower()}; "
+                "it can be reviewed once it is ready."
+            )
+        set_shot_status(
+            take.shot_id, SHOT_STATUS_FOR_TAKE[status], reason=reason, only_if_current=take
+        )
+        log_handoff(
+            brief_id=take.shot.brief_id,
+            shot_id=take.shot_id,
+            take_id=take.pk,
+            step=Step.REVIEW,
+            outcome=(
+                Outcome.FAILED
+                if verdict == "rejected"
+                else (Outcome.AUTO_APPROVED if automatic else Outcome.PASSED)
+            ),
+            clock=clock,
+            owner=actor,
+            confidence=take.confidence,
+            reasons=[reason] if reason else [],
+            detail={"verdict": verdict, "version": take.version},
+        )
+        update_brief_after_review(take.shot.brief_id)
+    return take
+
+
+def start_new_take(
+    *,
+    shot_id: int,
+    prompt: str,
+    negative_prompt: str,
+    reference_ids: Sequence[int],
+    user: Any,
+    parent_take_id: int | None,
+) -> Take:
+    """Re-prompt a shot: add a take that becomes current and generate it after commit."""
+    if not prompt.strip():
+        raise PipelineError("A new take needs a prompt.")
+    with transaction.atomic():
+        shot = Shot.objects.get(pk=shot_id)
+        # Takes first, then the brief: the lock order of every step (a refusal rolls back).
+        take = new_take(
+            shot,
+            prompt=prompt,
+            negative_prompt=negative_prompt,
+            reference_ids=reference_ids,
+            user=user,
+            parent_id=parent_take_id,
+        )
+        brief = Brief.objects.select_for_update().get(pk=shot.brief_id)
+        if brief.status in (Brief.Status.CANCELLED, Brief.Status.FAILED):
+            raise InvalidTransitionError(f"The brief is {brief.get_status_display().lower()}.")
+        if brief.status in (*BRIEF_STEP_FOR_STATUS, Brief.Status.AWAITING_PLAN_APPROVAL):
+            raise InvalidTransitionError("The brief has no approved plan yet.")
+        check_budget_for(brief, shot)
+        Brief.objects.filter(pk=brief.pk).exclude(status=Brief.Status.GENERATING).update(
+            status=Brief.Status.GENERATING,
+            status_reason="",
+            completed_at=None,
+            updated_at=timezone.now(),
+        )
+        schedule([NextStep("generate", take.pk)])
+    return take
+
+
+def set_current_take(*, take_id: int) -> Take:
+    """Make an earlier (or later) take the shot's current one; the shot follows its status."""
+    with transaction.atomic():
+        take = Take.objects.select_for_update().get(pk=take_id)
+        if not take.is_current:
+            now = timezone.now()
+            Take.objects.filter(shot_id=take.shot_id, is_current=True).update(
+                is_current=False, updated_at=now
+            )
+            Take.objects.filter(pk=take_id).update(
+                is_current=True, version=F("version") + 1, updated_at=now
+            )
+            take.refresh_from_db()
+            set_shot_status(take.shot_id, SHOT_STATUS_FOR_TAKE[take.status])
+            update_brief_after_review(take.shot.brief_id)
+    return take

@@ -1,0 +1,412 @@
+"""The operations the JSON API and the MCP server share, acting as one user with their role.
+
+Each function checks what the user's role allows, calls the same service or selector the web
+views call, and returns a schema object; a refusal is an ApiError carrying the HTTP status.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
+
+from briefs.models import Brief, Shot, Take
+from briefs.selectors import brief_shots, visible_briefs
+from briefs.services import BriefError, brief_submit
+from integrations.api import schemas
+from retrieval.models import IP, Asset
+from retrieval.selectors import search_assets as hybrid_search
+from review.selectors import QueueFilters
+from review.selectors import review_queue as queue
+from review.services import DecisionConflict, ReviewError, decide
+from review.services import add_note as pin_note
+from studio.roles import Role, has_role, roles_of
+
+
+class ApiError(Exception):
+    """A refused operation: `status` is the HTTP status, `detail` the message for the caller."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def _require_any_role(user: Any) -> None:
+    if not roles_of(user):
+        raise ApiError(403, "Your account has no Studio role yet; ask an admin for one.")
+
+
+def _require(user: Any, *roles: Role) -> None:
+    if not any(has_role(user, role) for role in roles):
+        raise ApiError(403, "Only " + " or ".join(f"{r.label}s" for r in roles) + " may do this.")
+
+
+def _page(items: list, *, limit: int, offset: int) -> schemas.Page:
+    """Build a page from up to limit + 1 fetched items (the extra one says there is more)."""
+    more = len(items) > limit
+    return schemas.Page(
+        items=items[:limit],
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if more else None,
+    )
+
+
+def _name(user: Any) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+# --- Catalog ------------------------------------------------------------------------------------
+def asset_out(asset: Asset) -> schemas.AssetOut:
+    rights = getattr(asset, "rights", None)
+    return schemas.AssetOut(
+        id=asset.pk,
+        ip=asset.ip.slug,
+        kind=asset.kind,
+        title=asset.title,
+        description=asset.description,
+        caption=asset.caption,
+        tags=list(asset.tags),
+        mime_type=asset.mime_type,
+        width=asset.width,
+        height=asset.height,
+        duration_s=asset.duration_s,
+        palette=list(asset.palette),
+        version=asset.version,
+        is_current=asset.is_current,
+        file_url=asset.file.url if asset.file else "",
+        page_url=asset.get_absolute_url(),
+        rights=None
+        if rights is None
+        else schemas.RightsOut(
+            holder=rights.holder,
+            licence=rights.licence,
+            worldwide=rights.worldwide,
+            territories=list(rights.territories),
+            valid_from=rights.valid_from,
+            valid_until=rights.valid_until,
+            reference_use_allowed=rights.reference_use_allowed,
+        ),
+    )
+
+
+def _ip(slug: str) -> IP:
+    ip = IP.objects.filter(slug=slug).first()
+    if ip is None:
+        raise ApiError(404, f"No IP with the slug “{slug}”.")
+    return ip
+
+
+def search_assets(
+    *,
+    user: Any,
+    ip: str,
+    query: str,
+    territory: str | None = None,
+    on_date: date | None = None,
+    use: str = "reference",
+    kinds: list[str] | None = None,
+    limit: int = 10,
+    offset: int = 0,
+) -> schemas.Page:
+    """Rank an IP's rights-cleared assets for a query (hybrid vector + full-text search)."""
+
+    _require_any_role(user)
+    hits = hybrid_search(
+        ip=_ip(ip),
+        query=query,
+        k=offset + limit + 1,
+        territory=territory,
+        on_date=on_date,
+        use="reference" if use == "reference" else None,
+        kinds=kinds or None,
+    )
+    items = [
+        schemas.AssetHitOut(
+            asset=asset_out(hit.asset),
+            score=hit.score,
+            distance=hit.distance,
+            vector_rank=hit.vector_rank,
+            text_rank=hit.text_rank,
+        )
+        for hit in hits[offset:]
+    ]
+    return _page(items, limit=limit, offset=offset)
+
+
+def get_asset(*, user: Any, asset_id: int) -> schemas.AssetOut:
+    """Return one catalog asset with its rights."""
+    _require_any_role(user)
+    asset = Asset.objects.select_related("ip", "rights").filter(pk=asset_id).first()
+    if asset is None:
+        raise ApiError(404, f"No asset {asset_id}.")
+    return asset_out(asset)
+
+
+def style_guide(*, user: Any, ip: str) -> dict:
+    """Return an IP's look: logline, style notes, palette, characters and style-guide texts."""
+    _require_any_role(user)
+    found = (
+        IP.objects.filter(slug=ip)
+        .prefetch_related(
+            "characters",
+            Prefetch(
+                "assets",
+                queryset=Asset.objects.filter(
+                    is_current=True, kind=Asset.Kind.STYLE_GUIDE
+                ).order_by("title"),
+                to_attr="style_guides",
+            ),
+        )
+        .first()
+    )
+    if found is None:
+        raise ApiError(404, f"No IP with the slug “{ip}”.")
+    return {
+        "ip": found.slug,
+        "name": found.name,
+        "logline": found.logline,
+        "style_notes": found.style_notes,
+        "palette": list(found.palette),
+        "characters": [
+            {"name": c.name, "description": c.description, "visual_traits": c.visual_traits}
+            for c in found.characters.all()
+        ],
+        "style_guides": [
+            {"asset_id": a.pk, "title": a.title, "text": a.description or a.caption}
+            for a in found.style_guides
+        ],
+    }
+
+
+# --- Briefs -------------------------------------------------------------------------------------
+def take_out(take: Take) -> schemas.TakeOut:
+    return schemas.TakeOut(
+        id=take.pk,
+        number=take.number,
+        status=take.status,
+        version=take.version,
+        confidence=take.confidence,
+        checks_passed=take.checks_passed,
+        duration_s=take.duration_s,
+        media_url=reverse("briefs:take_media", args=[take.pk]) if take.media else None,
+    )
+
+
+def _brief_fields(brief: Brief) -> dict:
+    return {
+        "id": brief.pk,
+        "ip": brief.ip.slug,
+        "title": brief.title,
+        "status": brief.status,
+        "status_reason": brief.status_reason,
+        "shot_count": brief.shot_count,
+        "aspect_ratio": brief.aspect_ratio,
+        "seconds_per_shot": brief.seconds_per_shot,
+        "territory": brief.territory,
+        "release_date": brief.release_date,
+        "producer": brief.producer.get_username(),
+        "created_at": brief.created_at,
+        "completed_at": brief.completed_at,
+        "page_url": brief.get_absolute_url(),
+    }
+
+
+def submit_brief(*, user: Any, data: schemas.BriefIn) -> schemas.BriefOut:
+    """Submit a brief as a producer; the pipeline starts once it is saved."""
+
+    _require(user, Role.PRODUCER)
+    try:
+        brief = brief_submit(
+            producer=user,
+            ip=_ip(data.ip),
+            title=data.title,
+            beat=data.beat,
+            tone=data.tone,
+            shot_count=data.shot_count,
+            aspect_ratio=data.aspect_ratio,
+            seconds_per_shot=data.seconds_per_shot,
+            territory=data.territory,
+            release_date=data.release_date,
+            negative_prompt=data.negative_prompt,
+            budget_cap=_cents(data.budget_cap),
+            requires_plan_approval=data.requires_plan_approval,
+            pinned_reference_ids=tuple(dict.fromkeys(data.pinned_reference_ids)),
+            checklist=tuple(data.checklist),
+        )
+    except BriefError as exc:
+        raise ApiError(400, str(exc)) from exc
+    brief = Brief.objects.select_related("ip", "producer").get(pk=brief.pk)
+    return schemas.BriefOut(**_brief_fields(brief))
+
+
+def _cents(amount: float | None) -> Decimal | None:
+    if amount is None:
+        return None
+    return Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _visible_briefs(user: Any) -> QuerySet[Brief]:
+
+    return visible_briefs(user)
+
+
+def list_briefs(
+    *, user: Any, status: str | None = None, limit: int = 20, offset: int = 0
+) -> schemas.Page:
+    """List the briefs the user may see, newest first."""
+    _require_any_role(user)
+    briefs = _visible_briefs(user).order_by("-created_at", "-pk")
+    if status:
+        briefs = briefs.filter(status=status)
+    items = [schemas.BriefOut(**_brief_fields(b)) for b in briefs[offset : offset + limit + 1]]
+    return _page(items, limit=limit, offset=offset)
+
+
+def _shot_out(shot: Shot) -> schemas.ShotOut:
+    takes = list(shot.takes.all())
+    current = next((t for t in takes if t.is_current), None)
+    return schemas.ShotOut(
+        id=shot.pk,
+        order=shot.order,
+        status=shot.status,
+        status_reason=shot.status_reason,
+        prompt=shot.prompt,
+        camera=shot.camera,
+        duration_s=shot.duration_s,
+        current_take=take_out(current) if current else None,
+        take_count=len(takes),
+    )
+
+
+def brief_status(*, user: Any, brief_id: int) -> schemas.BriefDetailOut:
+    """Return a brief the user may see, with its shots and each shot's current take."""
+
+    _require_any_role(user)
+    brief = _visible_briefs(user).filter(pk=brief_id).first()
+    if brief is None:
+        raise ApiError(404, f"No brief {brief_id} that you can see.")
+    return schemas.BriefDetailOut(
+        **_brief_fields(brief),
+        beat=brief.beat,
+        spent=brief.spent,
+        budget_cap=brief.budget_cap,
+        shots=[_shot_out(shot) for shot in brief_shots(brief)],
+    )
+
+
+# --- Review -------------------------------------------------------------------------------------
+def review_queue(
+    *,
+    user: Any,
+    ip: str = "",
+    brief_id: int | None = None,
+    status: str = "",
+    limit: int = 20,
+    offset: int = 0,
+) -> schemas.Page:
+    """List current takes waiting for a director, within the briefs the user may see."""
+
+    _require(user, Role.CREATIVE_DIRECTOR, Role.PRODUCER)
+    takes = queue(user=user, filters=QueueFilters(ip=ip, brief=brief_id, status=status)).filter(
+        shot__brief__in=_visible_briefs(user).values("pk")
+    )
+    items = [
+        schemas.QueueItemOut(
+            take=take_out(take),
+            shot_id=take.shot_id,
+            shot_order=take.shot.order,
+            brief_id=take.shot.brief_id,
+            brief_title=take.shot.brief.title,
+            ip=take.shot.brief.ip.slug,
+            routed_reason=take.status_reason if take.status == Take.Status.ROUTED else "",
+            board_url=reverse("review:board", args=[take.shot.brief_id]),
+        )
+        for take in takes[offset : offset + limit + 1]
+    ]
+    return _page(items, limit=limit, offset=offset)
+
+
+def _visible_take(user: Any, take_id: int) -> Take:
+    take = (
+        Take.objects.select_related("shot__brief")
+        .filter(pk=take_id, shot__brief__in=_visible_briefs(user).values("pk"))
+        .first()
+    )
+    if take is None:
+        raise ApiError(404, f"No take {take_id} that you can see.")
+    return take
+
+
+def add_note(*, user: Any, take_id: int, data: schemas.NoteIn) -> schemas.NoteOut:
+    """Pin a note to a moment (or range) of a take, as a producer or a director."""
+
+    _require(user, Role.CREATIVE_DIRECTOR, Role.PRODUCER)
+    take = _visible_take(user, take_id)
+    try:
+        note = pin_note(
+            take=take,
+            user=user,
+            body=data.body,
+            timecode_start=data.timecode_start,
+            timecode_end=data.timecode_end,
+        )
+    except PermissionDenied as exc:
+        raise ApiError(403, str(exc)) from exc
+    except ReviewError as exc:
+        raise ApiError(400, str(exc)) from exc
+    return schemas.NoteOut(
+        id=note.pk,
+        take_id=take.pk,
+        author=_name(user),
+        body=note.body,
+        timecode_start=note.timecode_start,
+        timecode_end=note.timecode_end,
+        created_at=note.created_at,
+    )
+
+
+def decide_take(*, user: Any, take_id: int, data: schemas.DecisionIn) -> schemas.DecisionOut:
+    """Approve or reject the take version the director saw; 409 when someone got there first."""
+
+    _require(user, Role.CREATIVE_DIRECTOR)
+    if data.verdict == "rejected" and not data.reason:
+        raise ApiError(400, "Choose a reason for the rejection.")
+    take = _visible_take(user, take_id)
+    try:
+        decision = decide(
+            take=take,
+            user=user,
+            verdict=data.verdict,
+            expected_version=data.expected_version,
+            reason_code=data.reason if data.verdict == "rejected" else "",
+            reason_text=data.reason_text,
+            checklist=dict.fromkeys(data.checklist, True),
+        )
+    except PermissionDenied as exc:
+        raise ApiError(403, str(exc)) from exc
+    except DecisionConflict as exc:
+        raise ApiError(409, exc.message) from exc
+    except ReviewError as exc:
+        raise ApiError(409, str(exc)) from exc
+    take.refresh_from_db()
+    return schemas.DecisionOut(
+        id=decision.pk,
+        take=take_out(take),
+        verdict=decision.verdict,
+        reason=decision.reason,
+        reason_text=decision.reason_text,
+        decided_by=_name(user),
+        created_at=decision.created_at,
+    )
+
+
+def shot_list(*, user: Any, brief_id: int) -> list[dict]:
+    """Return a brief's shot list as plain data, for the MCP resource."""
+    detail = brief_status(user=user, brief_id=brief_id)
+    return [shot.model_dump(mode="json") for shot in detail.shots]

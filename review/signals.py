@@ -1,0 +1,6 @@
+"""What the board tells higher layers, without importing them."""
+
+from django.dispatch import Signal
+
+# A director's decision was applied to a take, inside the deciding transaction: decision=.
+take_decided = Signal()

@@ -1,5 +1,0 @@
-"""Studio's versioned JSON API (django-ninja), mounted at /api/v1/ with its OpenAPI schema."""
-
-from studio.api.routes import api
-
-__all__ = ["api"]
