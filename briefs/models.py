@@ -169,6 +169,11 @@ class Take(models.Model):
     # One key per take attempt: a rerun after a crash finds the same operation, never pays twice.
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     operation_id = models.CharField(max_length=500, blank=True)
+    # Set (and committed) before a paid start call, cleared once its operation id is saved: a
+    # worker that finds it set after a crash cannot know whether a job is running and billed.
+    start_pending = models.BooleanField(default=False)
+    # Paid generation jobs the provider accepted for this take (one, unless something went wrong).
+    billed_generations = models.PositiveSmallIntegerField(default=0)
 
     media = models.FileField(upload_to=take_media_path, max_length=500, blank=True)
     poster = models.ImageField(upload_to=take_media_path, max_length=500, blank=True)

@@ -81,6 +81,8 @@ def brief_submit(
         budget_cap=budget_cap,
         requires_plan_approval=requires_plan_approval,
         checklist=[line.strip() for line in checklist if line.strip()],
+        # If the first message is lost, the sweeper picks the brief up after this deadline.
+        lease_expires_at=pipeline.pickup_deadline(),
     )
     brief.pinned_references.set(pinned)
     pipeline.schedule([pipeline.NextStep("retrieve", brief.pk)])

@@ -37,6 +37,8 @@ COMPACT_TAKE_FIELDS = (
     "poster",
     "checks_passed",
     "cost",
+    "billed_generations",
+    "start_pending",
     "version",
     "is_current",
 )

@@ -17,6 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from briefs.models import Brief, Shot, Take
 from briefs.selectors import visible_briefs
 from retrieval.models import IP, Asset
+from retrieval.selectors import rights_block_reason, rights_cleared_assets
 from review import selectors, services
 from review.export import build_export
 from review.forms import (
@@ -286,15 +287,23 @@ def reprompt(request: HttpRequest, take_id: int) -> HttpResponse:
     """Edit a take's prompt, negative prompt and references, and generate a new take."""
     take = _visible_take(request, take_id)
     brief = take.shot.brief
-    used = set(take.references.values_list("pk", flat=True))
+    # Only cleared references can be chosen; earlier ones no longer cleared are shown, disabled.
     choices = list(
-        Asset.objects.filter(ip=brief.ip)
-        .filter(is_current=True)
+        rights_cleared_assets(ip=brief.ip, territory=brief.territory, on_date=brief.release_date)
         .exclude(kind=Asset.Kind.CLIP)
-        .select_related("rights")
         .order_by("title")
-        | Asset.objects.filter(pk__in=used).select_related("rights")
     )
+    blocked = [
+        (
+            asset,
+            rights_block_reason(
+                asset, territory=brief.territory, on_date=brief.release_date, use="reference"
+            ),
+        )
+        for asset in take.references.select_related("rights").exclude(
+            pk__in=[asset.pk for asset in choices]
+        )
+    ]
     if request.method == "POST":
         form = RepromptForm(request.POST, reference_choices=choices)
         if form.is_valid():
@@ -319,11 +328,18 @@ def reprompt(request: HttpRequest, take_id: int) -> HttpResponse:
             initial={
                 "prompt": _reprompt_prefill(take),
                 "negative_prompt": take.negative_prompt,
-                "references": [str(pk) for pk in used],
+                "references": [str(asset.pk) for asset in take.references.all()],
             },
             reference_choices=choices,
         )
-    context = {"take": take, "shot": take.shot, "brief": brief, "form": form, "assets": choices}
+    context = {
+        "take": take,
+        "shot": take.shot,
+        "brief": brief,
+        "form": form,
+        "assets": choices,
+        "blocked": blocked,
+    }
     return render(request, "review/reprompt.html", context)
 
 

@@ -18,7 +18,7 @@ from briefs.pipeline.context import Providers
 from briefs.pipeline.control import cancel_brief, retry_failed
 from briefs.pipeline.generating import generate
 from briefs.pipeline.handoffs import backoff_seconds
-from briefs.pipeline.leases import sweep_expired_leases, worker_name
+from briefs.pipeline.leases import pickup_deadline, sweep_expired_leases, worker_name
 from briefs.pipeline.planning import approve_plan, plan, references_for
 from briefs.pipeline.retrieving import retrieve
 from briefs.pipeline.runner import pending_steps, run_inline, run_step
@@ -59,6 +59,7 @@ __all__ = [
     "estimate_take_cost",
     "generate",
     "pending_steps",
+    "pickup_deadline",
     "plan",
     "record_take_verdict",
     "references_for",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -14,7 +15,12 @@ from django.utils import timezone
 
 from briefs import checks
 from briefs.models import Brief, Shot, Take
-from briefs.pipeline.budget import estimate_take_cost, reserve_budget, stop_for_budget
+from briefs.pipeline.budget import (
+    estimate_take_cost,
+    release_reservation,
+    reserve_budget,
+    stop_for_budget,
+)
 from briefs.pipeline.context import Providers
 from briefs.pipeline.handoffs import Clock, attempt_number, log_handoff
 from briefs.pipeline.leases import claim, finish, lease_seconds, move
@@ -28,6 +34,7 @@ from studio.ai.protocols import Generator
 from studio.ai.types import (
     GenerationRequest,
     PermanentProviderError,
+    ProviderError,
     TransientProviderError,
 )
 
@@ -44,9 +51,13 @@ def generate(take_id: int, *, owner: str, providers: Providers) -> list[NextStep
     attempt = attempt_number(brief_id=brief.pk, step=Step.GENERATE, take_id=take_id)
     try:
         if brief.status in BRIEF_FINISHED:
-            finish(Take, take_id, owner=owner, status=Take.Status.CANCELLED)
+            with transaction.atomic():
+                release_reservation(take)
+                finish(Take, take_id, owner=owner, status=Take.Status.CANCELLED, reserved_cost=0)
             return []
         if not take.operation_id:
+            if take.start_pending and not getattr(generator, "start_is_idempotent", False):
+                return _route_unknown_start(take, owner, clock, attempt)
             if not reserve_budget(take, generator, owner):
                 return stop_for_budget(take, owner, clock)
             take.operation_id = _start_generation(take, generator, owner)
@@ -108,19 +119,52 @@ def _start_generation(take: Take, generator: Generator, owner: str) -> str:
         idempotency_key=str(take.idempotency_key),
     )
     config = dataclasses.asdict(request) | {"started_at": timezone.now().isoformat()}
-    Take.objects.filter(pk=take.pk, lease_owner=owner).update(
+    # The intent is committed before the paid call, so a crash between the two is visible.
+    if not Take.objects.filter(pk=take.pk, lease_owner=owner).update(
         config=config,
         provider=generator.__class__.__name__,
         model=generator.model,
         attempts=F("attempts") + 1,
-    )
-    operation_id = generator.start(request)
+        start_pending=True,
+    ):
+        raise LeaseLost(f"Take {take.pk}")
+    try:
+        operation_id = generator.start(request)
+    except ProviderError as exc:
+        if not getattr(exc, "may_have_run", False):  # refused: no job was started
+            Take.objects.filter(pk=take.pk, lease_owner=owner).update(start_pending=False)
+        raise
     if settings.PIPELINE_STEP_DELAY_S:
         # A slow step on purpose, for the crash test (0 everywhere else).
         time.sleep(settings.PIPELINE_STEP_DELAY_S)
-    if not Take.objects.filter(pk=take.pk, lease_owner=owner).update(operation_id=operation_id):
+    # The job exists and is billed: record it even if our lease was taken meanwhile.
+    Take.objects.filter(pk=take.pk, operation_id="").update(
+        operation_id=operation_id,
+        start_pending=False,
+        billed_generations=F("billed_generations") + 1,
+    )
+    if not Take.objects.filter(pk=take.pk, lease_owner=owner).exists():
         raise LeaseLost(f"Take {take.pk}")
     return operation_id
+
+
+def _route_unknown_start(take: Take, owner: str, clock: Clock, attempt: int) -> list[NextStep]:
+    """Hand a take whose paid start may have run, unrecorded, to a human instead of paying again."""
+    started = _started_at(take)
+    reason = (
+        f"A paid generation may already be running: attempt {take.attempts} was started"
+        f"{f' at {started:%Y-%m-%d %H:%M:%S} UTC' if started else ''} but its operation id was "
+        "never saved (the worker stopped). Starting again could pay twice: check the provider's "
+        "console, then re-prompt or retry."
+    )
+    with transaction.atomic():
+        # Count the reserved estimate as spent: the budget must not assume the job was free.
+        Brief.objects.filter(pk=take.shot.brief_id).update(
+            spent=F("spent") + take.reserved_cost, reserved=F("reserved") - take.reserved_cost
+        )
+        Take.objects.filter(pk=take.pk).update(cost=take.reserved_cost, reserved_cost=0)
+    result = checks.CheckResult(passed=False, confidence=1.0, reasons=(reason,), retryable=False)
+    return after_failed_take(take, result, owner, clock, step=Step.GENERATE, attempt=attempt)
 
 
 def _store_clip(
@@ -131,6 +175,24 @@ def _store_clip(
     cost = estimate_take_cost(generator, take.shot.duration_s)
     take.media.save("take.mp4", ContentFile(video), save=False)
     take.poster.save("poster.png", ContentFile(poster), save=False)
+    try:
+        return _hand_to_checks(take, generator, video, owner, clock, attempt, cost)
+    except LeaseLost:
+        # Another worker owns the take now and stores its own copy: ours would be orphaned.
+        take.media.delete(save=False)
+        take.poster.delete(save=False)
+        raise
+
+
+def _hand_to_checks(
+    take: Take,
+    generator: Generator,
+    video: bytes,
+    owner: str,
+    clock: Clock,
+    attempt: int,
+    cost: Decimal,
+) -> list[NextStep]:
     with transaction.atomic():
         move(
             Take,

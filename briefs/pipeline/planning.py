@@ -156,6 +156,12 @@ def plan(brief_id: int, *, owner: str, providers: Providers) -> list[NextStep]:
     return next_steps
 
 
+def _clamp(model: type, field: str, value: str) -> str:
+    """Cut a model's answer to the column it goes into: a long answer is not a crash."""
+    limit = model._meta.get_field(field).max_length
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 def _create_shots(brief: Brief, answer: Plan) -> list[tuple[Shot, list[int]]]:
     shots = Shot.objects.bulk_create(
         Shot(
@@ -163,7 +169,7 @@ def _create_shots(brief: Brief, answer: Plan) -> list[tuple[Shot, list[int]]]:
             order=order,
             prompt=spec.prompt,
             negative_prompt=spec.negative_prompt or brief.negative_prompt,
-            camera=spec.camera,
+            camera=_clamp(Shot, "camera", spec.camera),
             duration_s=spec.duration_s,
         )
         for order, spec in enumerate(answer.shots, 1)

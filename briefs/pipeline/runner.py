@@ -6,13 +6,14 @@ import logging
 from collections import deque
 from collections.abc import Callable
 
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 
 from briefs.models import Brief, Take
 from briefs.pipeline.checking import check
 from briefs.pipeline.context import Providers
 from briefs.pipeline.generating import generate
 from briefs.pipeline.handoffs import Clock, attempt_number
+from briefs.pipeline.leases import renewed_lease
 from briefs.pipeline.planning import plan
 from briefs.pipeline.retrieving import retrieve
 from briefs.pipeline.routing import retry_brief_step, retry_take_step
@@ -30,12 +31,15 @@ def run_step(step: str, object_id: int, *, owner: str, providers: Providers | No
         "generate": generate,
         "check": check,
     }
+    model = Brief if step in ("retrieve", "plan") else Take
     try:
-        return runners[step](object_id, owner=owner, providers=providers or Providers())
-    except DatabaseError:
-        raise  # the task retries these; the lease keeps the row safe meanwhile
+        with renewed_lease(model, object_id, owner=owner):
+            return runners[step](object_id, owner=owner, providers=providers or Providers())
+    except (OperationalError, InterfaceError):
+        raise  # the task retries these hiccups; the lease keeps the row safe meanwhile
     except Exception as exc:
-        # A bug or an unexpected answer must not leave the row leased forever: retry it a
+        # A bug, an unexpected answer or a write the schema refuses (DataError, IntegrityError)
+        # must not leave the row leased forever, nor loop through the sweeper: retry it a
         # bounded number of times like a transient error, then route it to a human.
         logger.exception("%s step on %s crashed", step, object_id)
         return _after_crash(step, object_id, owner, exc)

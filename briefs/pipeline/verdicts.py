@@ -18,6 +18,7 @@ from briefs.pipeline.states import (
     BRIEF_STEP_FOR_STATUS,
     SHOT_STATUS_FOR_TAKE,
     TAKE_REVIEWABLE,
+    TAKE_STEP_FOR_STATUS,
     InvalidTransitionError,
     Outcome,
     PipelineError,
@@ -25,6 +26,8 @@ from briefs.pipeline.states import (
     Step,
 )
 from briefs.pipeline.takes import new_take, set_shot_status
+from retrieval.models import Asset
+from retrieval.selectors import rights_block_reason
 
 
 def record_take_verdict(
@@ -97,8 +100,20 @@ def start_new_take(
     if not prompt.strip():
         raise PipelineError("A new take needs a prompt.")
     with transaction.atomic():
-        shot = Shot.objects.get(pk=shot_id)
-        # Takes first, then the brief: the lock order of every step (a refusal rolls back).
+        shot = Shot.objects.select_related("brief").get(pk=shot_id)
+        # Lock the current take first (the lock order of every step: take, shot, brief); a
+        # second submit waits here, then sees the take the first one created.
+        list(Take.objects.select_for_update().filter(shot_id=shot_id, is_current=True))
+        in_flight = Take.objects.filter(
+            shot_id=shot_id, is_current=True, status__in=TAKE_STEP_FOR_STATUS
+        ).first()
+        if in_flight is not None:
+            raise InvalidTransitionError(
+                f"Take {in_flight.number} of this shot is still "
+                f"{in_flight.get_status_display().lower()}; wait for it before re-prompting, "
+                "so two paid renders never run for one shot."
+            )
+        _refuse_uncleared_references(shot.brief, reference_ids)
         take = new_take(
             shot,
             prompt=prompt,
@@ -121,6 +136,21 @@ def start_new_take(
         )
         schedule([NextStep("generate", take.pk)])
     return take
+
+
+def _refuse_uncleared_references(brief: Brief, reference_ids: Sequence[int]) -> None:
+    """Raise unless every reference is the brief's IP's and cleared for its territory and date."""
+    assets = list(Asset.objects.filter(pk__in=reference_ids).select_related("rights"))
+    if len(assets) != len(set(reference_ids)):
+        raise PipelineError("A chosen reference no longer exists.")
+    for asset in assets:
+        if asset.ip_id != brief.ip_id:
+            raise PipelineError(f"“{asset.title}” belongs to another IP.")
+        reason = rights_block_reason(
+            asset, territory=brief.territory, on_date=brief.release_date, use="reference"
+        )
+        if reason:
+            raise PipelineError(f"“{asset.title}” is not cleared for this brief: {reason}")
 
 
 def set_current_take(*, take_id: int) -> Take:

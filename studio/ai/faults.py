@@ -148,6 +148,7 @@ class FaultyGenerator:
         self.inner = inner
         self.injector = injector
         self.model = inner.model
+        self.start_is_idempotent = inner.start_is_idempotent
         self.workdir = workdir or Path(tempfile.gettempdir()) / "studio-fault-ops"
 
     def start(self, request: GenerationRequest) -> str:

@@ -88,7 +88,9 @@ def _provider_errors() -> Iterator[None]:
             raise TransientProviderError(message, retry_after=_retry_after(exc)) from exc
         raise PermanentProviderError(message) from exc
     except (httpx2.TimeoutException, httpx2.TransportError) as exc:
-        raise TransientProviderError(f"transport: {exc!r}") from exc
+        # Only a failed connect proves the request never arrived; a lost answer may hide a job.
+        never_sent = isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout)
+        raise TransientProviderError(f"transport: {exc!r}", may_have_run=not never_sent) from exc
 
 
 def _retry_after(exc: errors.APIError) -> float | None:
@@ -227,6 +229,9 @@ def _check_plan(out: _PlanOut, request: PlanRequest) -> None:
 
 class GeminiVideoGenerator:
     """Generate takes with Veo as long-running operations (Vertex mode only)."""
+
+    # Veo takes no idempotency key: a second start() is a second paid job.
+    start_is_idempotent = False
 
     def __init__(self, client: genai.Client, model: str = "veo-3.1-generate-preview") -> None:
         self.client = client

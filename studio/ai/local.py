@@ -123,6 +123,8 @@ class LocalGenerator:
     """Render takes with media.render_clip into a directory shared by every process."""
 
     model = "local-renderer-1"
+    # A second start() with the same key finds the first render on disk.
+    start_is_idempotent = True
 
     def __init__(self, workdir: Path | None = None) -> None:
         self.workdir = workdir or default_ops_dir()

@@ -26,6 +26,8 @@ class Planner(Protocol):
 
 class Generator(Protocol):
     model: str
+    # True when start() with an idempotency key it has seen never starts (or bills) a second job.
+    start_is_idempotent: bool
 
     def start(self, request: GenerationRequest) -> str:
         """Start rendering a take and return its operation id."""

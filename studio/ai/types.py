@@ -101,9 +101,14 @@ class ProviderError(Exception):
 class TransientProviderError(ProviderError):
     """A failure worth retrying: rate limits, 5xx, timeouts."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, may_have_run: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        # The request may have reached the provider and run (the answer was lost, not refused),
+        # so a paid call must not be assumed not to have started.
+        self.may_have_run = may_have_run
 
 
 class PermanentProviderError(ProviderError):

@@ -4,7 +4,7 @@ import time
 
 from briefs import pipeline, tasks
 from briefs.models import Brief, Handoff, Take
-from tests.factories.briefs import BriefFactory
+from tests.factories.briefs import BriefFactory, ShotFactory
 from tests.factories.retrieval import IPFactory, embedded_asset
 from tests.workers import wait_until
 
@@ -48,3 +48,43 @@ def test_a_step_killed_mid_generation_reruns_on_another_worker_without_paying_tw
     generated = Handoff.objects.filter(brief=brief, step="generate", outcome="passed")
     assert generated.count() == 1
     assert brief.spent == take.cost == sum(h.cost for h in brief.handoffs.all())
+
+
+def test_a_worker_killed_between_starting_veo_and_saving_the_operation_pays_once(
+    start_worker, fake_gemini, tmp_path
+):
+    # Given a take waiting for Veo, and a worker that stalls right after Veo accepts the job
+    shot = ShotFactory(brief=BriefFactory(status=Brief.Status.GENERATING, shot_count=1))
+    take = Take.objects.create(
+        shot=shot, number=1, prompt=shot.prompt, lease_expires_at=pipeline.pickup_deadline()
+    )
+    veo = {
+        "STUDIO_STATE_DIR": str(tmp_path),
+        "PIPELINE_LEASE_SECONDS": "3",
+        "AI_PROVIDER": "gemini",
+        "GEMINI_API_KEY": "test-key",
+        "GEMINI_BASE_URL": fake_gemini.url,
+    }
+    slow = start_worker(env=veo | {"PIPELINE_STEP_DELAY_S": "60"})
+    pipeline.enqueue([pipeline.NextStep("generate", take.pk)])
+    wait_until(
+        lambda: fake_gemini.received("predictLongRunning"),
+        timeout=60,
+        message="the worker never started the Veo job",
+    )
+
+    # When it is killed before saving the operation name, and another worker resumes the step
+    slow.kill_children()
+    start_worker(env=veo)
+    time.sleep(3.5)  # let the dead worker's lease expire
+    assert tasks.sweep_expired_leases() == 1
+
+    # Then Veo was asked once, and the take waits for a person with the reason
+    take = wait_until(
+        lambda: Take.objects.filter(pk=take.pk, status=Take.Status.ROUTED).first(),
+        timeout=60,
+        message="the resumed step did not route the take",
+    )
+    assert len(fake_gemini.received("predictLongRunning")) == 1
+    assert "A paid generation may already be running" in take.status_reason
+    assert take.start_pending and not take.operation_id
