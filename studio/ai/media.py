@@ -249,6 +249,35 @@ def palette_distance(palette_a: Sequence[str], palette_b: Sequence[str]) -> floa
     return min(1.0, (nearest(lab_a, lab_b) + nearest(lab_b, lab_a)) / 200)
 
 
+def weighted_colours(image: Image.Image, k: int = 8) -> list[tuple[str, float]]:
+    """Return up to k dominant colours of an image with the share of pixels each covers."""
+    quantised = image.convert("RGB").quantize(colors=k, method=Image.Quantize.MEDIANCUT)
+    flat = quantised.getpalette() or []
+    counts = quantised.getcolors() or []
+    total = sum(count for count, _ in counts) or 1
+    return [
+        (rgb_to_hex(flat[i * 3 : i * 3 + 3]), count / total)
+        for count, i in sorted(counts, reverse=True)
+    ]
+
+
+def palette_stray(colours: Sequence[tuple[str, float]], palette: Sequence[str]) -> float:
+    """Return how far a picture's colours stray from a palette: 0..1, weighted by pixel share.
+
+    One-directional on purpose: a good frame uses some of the palette, not all of it, so only
+    the picture's colours are looked up (mean nearest CIE76 Delta E, divided by 100).
+    """
+    if not colours or not palette:
+        raise ValueError("palette_stray needs colours and a palette")
+    targets = [_lab(hex_to_rgb(c)) for c in palette]
+    weight = sum(share for _, share in colours) or 1.0
+    stray = sum(
+        share * min(math.dist(_lab(hex_to_rgb(colour)), target) for target in targets)
+        for colour, share in colours
+    )
+    return min(1.0, stray / weight / 100)
+
+
 def colour_name(hex_colour: str) -> str:
     """Return the nearest CSS colour name."""
     lab = _lab(hex_to_rgb(hex_colour))
