@@ -196,6 +196,7 @@ def _bad_clip(variant: str, request: GenerationRequest) -> bytes:
         palette=palette,
         reference_images=request.reference_images,
         still=variant == "frozen",
+        negative_prompt=request.negative_prompt,
     )
 
 

@@ -143,6 +143,7 @@ class LocalGenerator:
             seed=request.seed,
             palette=request.palette,
             reference_images=request.reference_images,
+            negative_prompt=request.negative_prompt,
         )
         write_atomically(path, video)
         return operation_id

@@ -7,6 +7,7 @@ import io
 import itertools
 import math
 import random
+import re
 import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,19 @@ _FROZEN_DIFF = 0.35
 _THUMB_WIDTH = 128
 
 _DEFAULT_PALETTE = ("#1d3557", "#457b9d", "#a8dadc", "#f1faee", "#e63946")
+
+# A prompt asks for words in the picture only in so many words; a negative prompt that names
+# text or logos forbids them, whatever the prompt says.
+_ASKS_FOR_TEXT = re.compile(
+    r"\b(captions?|subtitles?|title card|on-?screen text|text overlay|lower third|"
+    r"(?:sign|banner|text|title) (?:that )?(?:reads|says))\b",
+    re.IGNORECASE,
+)
+_FORBIDS_TEXT = re.compile(
+    r"\b(text|captions?|subtitles?|lettering|words|typography|logos?|watermarks?)\b",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"[\"“]([^\"”]+)[\"”]")
 
 # A compact subset of CSS colour names: enough to describe a frame in words.
 CSS_COLOURS: dict[str, str] = {
@@ -107,6 +121,18 @@ def frame_size(aspect_ratio: AspectRatio, size_short_side: int = 360) -> tuple[i
     return (long, short) if aspect_ratio == "16:9" else (short, long)
 
 
+def on_screen_text(prompt: str, negative_prompt: str = "") -> str | None:
+    """Return the words a prompt asks to show (its quoted text, else itself), or None.
+
+    None unless the prompt asks for on-screen text, and always None when the negative prompt
+    forbids text or logos.
+    """
+    if _FORBIDS_TEXT.search(negative_prompt) or not _ASKS_FOR_TEXT.search(prompt):
+        return None
+    quoted = _QUOTED.search(prompt)
+    return quoted.group(1) if quoted else prompt
+
+
 def render_clip(
     *,
     prompt: str,
@@ -119,16 +145,20 @@ def render_clip(
     fps: int = 12,
     size_short_side: int = 360,
     still: bool = False,
+    negative_prompt: str = "",
 ) -> bytes:
-    """Render an MP4 (H.264) moving over the references, tinted to the palette, captioned.
+    """Render an MP4 (H.264) moving over the references, tinted to the palette.
 
-    `still` holds the first frame for the whole clip (a frozen take, for fault injection).
+    Words appear in the picture only when the prompt asks for on-screen text and the negative
+    prompt does not forbid it (see on_screen_text). `still` holds the first frame for the whole
+    clip (a frozen take, for fault injection).
     """
     size = frame_size(aspect_ratio, size_short_side)
     rng = random.Random(seed)
     colours = [hex_to_rgb(c) for c in (palette or _DEFAULT_PALETTE)]
     canvas = _canvas(size, reference_images, colours, rng)
-    strip = _caption_strip(prompt, size, colours)
+    text = on_screen_text(prompt, negative_prompt)
+    strip = _caption_strip(text, size, colours) if text else None
     boxes = list(_camera_path(camera, size, canvas.size, duration_s * fps, rng))
     # A soft light drifts across every shot: a move over flat, featureless references (sky,
     # a wall) must still read as motion, or the frozen-clip check would reject a good take.
@@ -144,7 +174,8 @@ def render_clip(
             light = Image.new("RGB", size)
             light.paste(glow, (round((t * 1.5 - 1) * size[0]), round(-0.25 * size[1])))
             frame = ImageChops.screen(frame, light)
-            frame.paste(strip, (0, size[1] - strip.height))
+            if strip is not None:
+                frame.paste(strip, (0, size[1] - strip.height))
             yield frame
 
     return _encode(frames(), size, fps)
