@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import av
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps, ImageStat
 
-from studio.ai.types import AspectRatio
+from studio.ai.types import AspectRatio, ClipFrame
 
 # Room around the visible frame that camera moves travel through.
 _MARGIN = 1.3
@@ -208,6 +208,26 @@ def poster_png(video_bytes: bytes) -> bytes:
     raise MediaError("video changed while reading")
 
 
+def sample_frames(video_bytes: bytes, *, count: int = 6, max_width: int = 640) -> list[ClipFrame]:
+    """Return `count` frames spread evenly over the clip, as JPEG, each with its time."""
+    times: list[float] = []
+    for frame in _decoded(video_bytes):
+        times.append(float(frame.time or 0.0))
+    if not times:
+        raise MediaError("video has no frames")
+    step = len(times) / count
+    wanted = sorted({min(len(times) - 1, int(step * (n + 0.5))) for n in range(count)})
+    sampled = []
+    for index, frame in enumerate(_decoded(video_bytes)):
+        if index in wanted:
+            image = frame.to_image()
+            image.thumbnail((max_width, max_width))
+            out = io.BytesIO()
+            image.save(out, format="JPEG", quality=85)
+            sampled.append(ClipFrame(time_s=round(times[index], 3), image=out.getvalue()))
+    return sampled
+
+
 def probe_video(video_bytes: bytes, *, palette_size: int = 5) -> VideoProbe:
     """Decode a clip and measure duration, size, brightness, motion and colours."""
     try:
@@ -252,10 +272,24 @@ def dominant_colours(image_bytes: bytes, k: int = 5) -> tuple[str, ...]:
 
 def luma_stats(image_bytes: bytes) -> tuple[float, float]:
     """Return (mean, standard deviation) of an image's luma, 0..255."""
-    image = open_image(image_bytes).convert("L")
-    image.thumbnail((256, 256))
-    stat = ImageStat.Stat(image)
+    return luma_stats_of(open_image(image_bytes))
+
+
+def luma_stats_of(image: Image.Image) -> tuple[float, float]:
+    """Return (mean, standard deviation) of a picture's luma, 0..255."""
+    grey = image.convert("L")
+    grey.thumbnail((256, 256))
+    stat = ImageStat.Stat(grey)
     return stat.mean[0], stat.stddev[0]
+
+
+def contact_sheet(images: Sequence[Image.Image], width: int = 160) -> Image.Image:
+    """Lay pictures side by side, each scaled to `width`, to measure them as one."""
+    thumbs = [
+        image.convert("RGB").resize((width, max(2, width * image.height // image.width)))
+        for image in images
+    ]
+    return _mosaic(thumbs)
 
 
 def open_image(image_bytes: bytes) -> Image.Image:
@@ -307,6 +341,11 @@ def palette_stray(colours: Sequence[tuple[str, float]], palette: Sequence[str]) 
         for colour, share in colours
     )
     return min(1.0, stray / weight / 100)
+
+
+def delta_e(colour_a: str, colour_b: str) -> float:
+    """Return the CIE76 Delta E between two hex colours."""
+    return math.dist(_lab(hex_to_rgb(colour_a)), _lab(hex_to_rgb(colour_b)))
 
 
 def colour_name(hex_colour: str) -> str:
