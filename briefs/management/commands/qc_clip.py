@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 from pathlib import Path
@@ -10,7 +11,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from briefs.qc import ClipReport, UnreadableClip, qc_clip
+from briefs.qc.critic import critic_findings
 from retrieval.models import Asset
+from studio.ai import media, providers
+from studio.ai.types import ProviderError, Reference
 
 # Exit status when the clip itself cannot be read (a judged clip exits 0, pass or fail).
 UNREADABLE = 2
@@ -37,8 +41,9 @@ class Command(BaseCommand):
             help="a catalog asset the clip should look like (repeatable)",
         )
         parser.add_argument(
-            "--prompt", default="", help="the shot's prompt (recorded with the result)"
+            "--prompt", default="", help="the shot's prompt: also ask the configured critic"
         )
+        parser.add_argument("--negative-prompt", default="", help="what the shot must avoid")
         parser.add_argument(
             "--expect-audio",
             action="store_true",
@@ -70,8 +75,38 @@ class Command(BaseCommand):
                 )
             except UnreadableClip as exc:
                 raise CommandError(f"cannot judge {path}: {exc}", returncode=UNREADABLE) from exc
+            if options["prompt"]:
+                report = self._with_critic(video, report, assets, references, options)
         self._print_table(path, report, options["prompt"])
         self.stdout.write(json.dumps(report.as_dict()))
+
+    def _with_critic(
+        self,
+        video: bytes,
+        report: ClipReport,
+        assets: list[Asset],
+        references: list[str | None],
+        options: dict[str, Any],
+    ) -> ClipReport:
+        """Add the configured critic's findings; an unreachable critic is a note, not a fault."""
+        critic = providers.get_critic()
+        frames = media.sample_frames(video)
+        try:
+            critique = critic.critique(
+                prompt=options["prompt"],
+                poster_png=media.poster_png(video),
+                references=[
+                    Reference(a.pk, a.title, a.description, path, tuple(a.palette))
+                    for a, path in zip(assets, references, strict=True)
+                ],
+                frames=frames,
+                negative_prompt=options["negative_prompt"],
+            )
+        except ProviderError as exc:
+            self.stderr.write(f"critic {critic.model} not consulted: {exc}")
+            return report
+        findings = (*report.findings, *critic_findings(critique, end_s=report.duration_s))
+        return dataclasses.replace(report, findings=findings)
 
     def _print_table(self, path: Path, report: ClipReport, prompt: str) -> None:
         verdict = "PASSED" if report.passed else f"FAILED ({len(report.failed)} finding(s))"
