@@ -24,6 +24,8 @@ from briefs.qc.report import ClipReport, QcFinding, UnreadableClip
 
 Segment = tuple[float, float]
 _FREEZE_KEYS = ("freeze_start", "freeze_end")
+# Swings further apart than this are separate events (a black insert), not strobing.
+_STROBE_GAP_S = 0.3
 
 
 @dataclass
@@ -36,6 +38,7 @@ class _VideoTrack:
     times: list[float] = field(default_factory=list)
     luma: list[float] = field(default_factory=list)
     detail: list[float] = field(default_factory=list)
+    change: list[float] = field(default_factory=list)
     cut_score: list[float] = field(default_factory=list)
     black_edges: list[tuple[str, float]] = field(default_factory=list)
     freeze_edges: list[tuple[str, float]] = field(default_factory=list)
@@ -102,7 +105,23 @@ def qc_clip(
         height=video.height,
         has_audio=audio is not None,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+        measured=_raw_measurements(video, black),
     )
+
+
+def _raw_measurements(video: _VideoTrack, black: Sequence[Segment]) -> dict[str, float]:
+    """Return what calibration needs beyond the findings: the largest brightness step.
+
+    Frames in or next to a black stretch are left out: they measure the fault, not the picture.
+    """
+    edge = 1.5 * video.frame_s
+    lit = {
+        i
+        for i, at in enumerate(video.times)
+        if not any(a - edge <= at <= b + edge for a, b in black)
+    }
+    steps = [abs(video.luma[i] - video.luma[i - 1]) for i in lit if i - 1 in lit]
+    return {"largest_luma_step": _r(max(steps, default=0.0))}
 
 
 def _measure(video_bytes: bytes) -> tuple[_VideoTrack, _AudioTrack | None]:
@@ -200,6 +219,7 @@ class _VideoAnalysis:
         track.times.append(at)
         track.luma.append(float(meta.get("lavfi.signalstats.YAVG", 0.0)))
         track.detail.append(float(meta.get("lavfi.siti.si", 0.0)))
+        track.change.append(float(meta.get("lavfi.siti.ti", 0.0)))
         track.cut_score.append(float(meta.get("lavfi.scd.score", 0.0)))
         for key, edges in (
             ("lavfi.black_start", track.black_edges),
@@ -237,12 +257,13 @@ class _AudioAnalysis:
         _chain(
             self.graph,
             self.graph.add_abuffer(template=stream),
+            # ebur128 re-frames the audio, dropping earlier filters' metadata: it goes first.
+            ("ebur128", "metadata=1"),
             ("silencedetect", f"n={s.PIPELINE_QC_SILENCE_DB}dB:d={s.PIPELINE_QC_SILENCE_MIN_S}"),
             (
                 "astats",
                 "metadata=1:reset=1:measure_perchannel=none:measure_overall=Peak_level",
             ),
-            ("ebur128", "metadata=1"),
             ("abuffersink", ""),
         )
         self.graph.configure()
@@ -365,17 +386,22 @@ def _freeze_findings(frozen: Sequence[Segment]) -> list[QcFinding]:
 
 
 def _flicker_findings(video: _VideoTrack) -> list[QcFinding]:
-    """Count brightness reversals (up then down, or down then up, frame to frame) per second.
+    """Count brightness reversals (a swing up soon followed by one down, or back) per second.
 
-    A cut or a fade moves brightness once; strobing reverses it again and again.
+    A cut or a fade moves brightness once, a black insert twice far apart; strobing reverses
+    it again and again within a fraction of a second.
     """
     swing = settings.PIPELINE_QC_FLICKER_SWING
     per_second = settings.PIPELINE_QC_FLICKER_MAX_REVERSALS
-    deltas = [b - a for a, b in itertools.pairwise(video.luma)]
+    swings = [
+        (at, b > a)
+        for at, (a, b) in zip(video.times[1:], itertools.pairwise(video.luma), strict=True)
+        if abs(b - a) >= swing
+    ]
     reversals = [
-        video.times[i + 1]
-        for i, (d0, d1) in enumerate(itertools.pairwise(deltas))
-        if abs(d0) >= swing and abs(d1) >= swing and (d0 > 0) != (d1 > 0)
+        second_at
+        for (first_at, first_up), (second_at, second_up) in itertools.pairwise(swings)
+        if first_up != second_up and second_at - first_at <= _STROBE_GAP_S
     ]
     densest = max(
         (sum(1 for t in reversals if start <= t < start + 1.0) for start in reversals), default=0
@@ -423,17 +449,25 @@ def _cut_findings(video: _VideoTrack, black: Sequence[Segment]) -> list[QcFindin
 
 
 def _detail_findings(video: _VideoTrack, black: Sequence[Segment]) -> list[QcFinding]:
-    """Blank (too little spatial detail) and noise (far too much) stretches, black excluded."""
+    """Blank stretches (too little spatial detail, black aside) and noise (all change, no form).
+
+    Noise is judged by siti's temporal change relative to spatial detail: scaled down, fresh
+    noise in every frame averages to a soft picture that no two frames agree on, whereas even
+    a fast camera move changes a frame by less than the detail it carries.
+    """
     s = settings
     in_black = [any(a <= t < b for a, b in black) for t in video.times]
-    low, high = s.PIPELINE_QC_MIN_DETAIL, s.PIPELINE_QC_MAX_DETAIL
+    low, high = s.PIPELINE_QC_MIN_DETAIL, s.PIPELINE_QC_MAX_CHANGE_RATIO
     blank = _runs(
         video.times,
         [d < low and not dark for d, dark in zip(video.detail, in_black, strict=True)],
         video.frame_s,
     )
-    noise = _runs(video.times, [d > high for d in video.detail], video.frame_s)
+    ratios = [c / max(d, 1.0) for c, d in zip(video.change, video.detail, strict=True)]
+    noise = _runs(video.times, [r > high for r in ratios], video.frame_s)
     lit = [d for d, dark in zip(video.detail, in_black, strict=True) if not dark] or [0.0]
+    # A cut or a black edge changes one frame a lot; the first frame has nothing to change from.
+    steady_ratio = sorted(ratios[1:])[-2] if len(ratios) > 2 else 0.0
     min_s = s.PIPELINE_QC_DETAIL_MIN_S
     blank_findings = _segment_findings(
         "blank",
@@ -448,14 +482,14 @@ def _detail_findings(video: _VideoTrack, black: Sequence[Segment]) -> list[QcFin
         "noise",
         noise,
         min_s=min_s,
-        limit=f"spatial detail <= {high}",
+        limit=f"change/detail <= {high}",
         reason=lambda seg: f"picture is noise from {seg[0]:.2f} s to {seg[1]:.2f} s",
     )
     # A passed finding reports the measured detail, which says more than a segment length.
     if blank_findings[0].passed:
         blank_findings = [QcFinding("blank", True, _r(min(lit)), f"spatial detail >= {low}")]
     if noise_findings[0].passed:
-        noise_findings = [QcFinding("noise", True, _r(max(lit)), f"spatial detail <= {high}")]
+        noise_findings = [QcFinding("noise", True, _r(steady_ratio), f"change/detail <= {high}")]
     return [*blank_findings, *noise_findings]
 
 
