@@ -162,8 +162,10 @@ def check_take(
     width, height = (int(side) for side in aspect_ratio.split(":"))
     ratio = probe.width / probe.height if probe.height else 0.0
     ratio_error = abs(ratio - width / height) / (width / height)
+    # One-directional: a good take uses some of the palette, not necessarily all of it (the
+    # symmetric distance rejected good takes of the IP's own art; see briefs/qc/identity.py).
     distance = (
-        media.palette_distance(probe.dominant_palette, reference_palette)
+        media.palette_stray([(c, 1.0) for c in probe.dominant_palette], reference_palette)
         if reference_palette and probe.dominant_palette
         else None
     )

@@ -22,6 +22,7 @@ from studio.ai import media
 from studio.ai.local import write_atomically
 from studio.ai.protocols import Critic, Embedder, Generator, Planner
 from studio.ai.types import (
+    ClipFrame,
     Critique,
     EmbedTask,
     GenerationRequest,
@@ -197,6 +198,7 @@ def _bad_clip(variant: str, request: GenerationRequest) -> bytes:
         palette=palette,
         reference_images=request.reference_images,
         still=variant == "frozen",
+        negative_prompt=request.negative_prompt,
     )
 
 
@@ -209,13 +211,25 @@ class FaultyCritic:
         self.model = inner.model
 
     def critique(
-        self, *, prompt: str, poster_png: bytes, references: Sequence[Reference]
+        self,
+        *,
+        prompt: str,
+        poster_png: bytes,
+        references: Sequence[Reference],
+        frames: Sequence[ClipFrame] = (),
+        negative_prompt: str = "",
     ) -> Critique:
         """Critique through the inner critic, or return an inflated score."""
         key = _short_hash(prompt + hashlib.blake2b(poster_png).hexdigest())
         if self.injector.inject("critique", key, ("inflated",)):
             return Critique(score=0.97, reasons=("on model, on palette",), model=self.model)
-        return self.inner.critique(prompt=prompt, poster_png=poster_png, references=references)
+        return self.inner.critique(
+            prompt=prompt,
+            poster_png=poster_png,
+            references=references,
+            frames=frames,
+            negative_prompt=negative_prompt,
+        )
 
 
 class FaultyEmbedder:

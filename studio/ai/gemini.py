@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx2
 from google import genai
@@ -20,6 +20,9 @@ from google.genai import types as gt
 from pydantic import BaseModel, Field, ValidationError
 
 from studio.ai.types import (
+    CRITERIA,
+    ClipFrame,
+    CriterionVerdict,
     Critique,
     EmbedTask,
     GenerationRequest,
@@ -134,9 +137,18 @@ class _PlanOut(BaseModel):
     shots: list[_ShotOut]
 
 
+class _CriterionOut(BaseModel):
+    name: Literal["on_model", "action_matches_prompt", "setting", "style", "forbidden_content"]
+    passed: bool
+    reason: str
+    start_s: float | None = None
+    end_s: float | None = None
+
+
 class _CritiqueOut(BaseModel):
     score: float = Field(ge=0, le=1)
     reasons: list[str]
+    criteria: list[_CriterionOut]
 
 
 _PLANNER_INSTRUCTION = (
@@ -314,35 +326,38 @@ def _error_text(error: Any) -> str:
 
 
 _CRITIC_INSTRUCTION = (
-    "You review frames from generated animation for a creative director. Score 0 to 1 how well "
-    "the frame matches the prompt and the references' style and palette; 0 for blank, corrupt "
-    "or off-model frames. Give short, concrete reasons. Answer in JSON only."
+    "You review a take of generated animation for a creative director. You get the reference "
+    "images (the characters and style the take must follow), frames sampled from the take with "
+    "their times, the shot's prompt and what it must avoid. Judge each criterion: on_model (the "
+    "characters look like their references), action_matches_prompt, setting, style (palette, "
+    "rendering), forbidden_content (anything the avoid list names, such as text or logos, "
+    "appears). For each give passed, a short concrete reason and the time range in seconds it "
+    "concerns (the whole take when it is everywhere). Score 0 to 1 overall; 0 for blank or "
+    "corrupt frames. Answer in JSON only."
 )
 
 
 class GeminiCritic:
-    """Score a poster frame with a Gemini vision model."""
+    """Judge a take's frames against its prompt and reference images with a Gemini vision model."""
 
     def __init__(self, client: genai.Client, model: str = "gemini-2.5-flash") -> None:
         self.client = client
         self.model = model
 
     def critique(
-        self, *, prompt: str, poster_png: bytes, references: Sequence[Reference]
+        self,
+        *,
+        prompt: str,
+        poster_png: bytes,
+        references: Sequence[Reference],
+        frames: Sequence[ClipFrame] = (),
+        negative_prompt: str = "",
     ) -> Critique:
-        """Score a take's poster against its prompt and references."""
-        described = "\n".join(
-            f"- {r.title}" + (f" (palette {', '.join(r.palette)})" if r.palette else "")
-            for r in references
-        )
-        contents: list[Any] = [
-            gt.Part.from_bytes(data=poster_png, mime_type="image/png"),
-            f"Prompt: {prompt}\nReferences:\n{described or '- none'}",
-        ]
+        """Judge the take per criterion; the poster stands in when no frames are given."""
         with _provider_errors():
             response = self.client.models.generate_content(
                 model=self.model,
-                contents=contents,
+                contents=_critic_contents(prompt, poster_png, references, frames, negative_prompt),
                 config=gt.GenerateContentConfig(
                     system_instruction=_CRITIC_INSTRUCTION,
                     response_mime_type="application/json",
@@ -351,7 +366,58 @@ class GeminiCritic:
                 ),
             )
         out = _parse(_CritiqueOut, response.text, "critique")
-        return Critique(score=out.score, reasons=tuple(out.reasons), model=self.model)
+        names = [criterion.name for criterion in out.criteria]
+        if sorted(names) != sorted(CRITERIA):
+            raise MalformedOutputError(
+                f"critique: expected one verdict for each of {', '.join(CRITERIA)}, got {names}"
+            )
+        criteria = tuple(
+            CriterionVerdict(
+                name=c.name, passed=c.passed, reason=c.reason, start_s=c.start_s, end_s=c.end_s
+            )
+            for c in out.criteria
+        )
+        failed = [f"{c.name}: {c.reason}" for c in criteria if not c.passed]
+        return Critique(
+            score=out.score,
+            reasons=(*failed, *out.reasons),
+            model=self.model,
+            criteria=criteria,
+        )
+
+
+def _critic_contents(
+    prompt: str,
+    poster_png: bytes,
+    references: Sequence[Reference],
+    frames: Sequence[ClipFrame],
+    negative_prompt: str,
+) -> list[Any]:
+    """Interleave labels and images: references first, then the take's frames in time order."""
+    contents: list[Any] = []
+    for reference in references:
+        label = f"Reference [asset {reference.asset_id}] {reference.title}"
+        if reference.palette:
+            label += f" (palette {', '.join(reference.palette)})"
+        if reference.image_path:
+            contents.append(label + ":")
+            contents.append(_image_part(reference.image_path))
+        else:
+            contents.append(label + " (no image)")
+    if frames:
+        for frame in frames:
+            contents.append(f"Take frame at {frame.time_s:.2f} s:")
+            contents.append(gt.Part.from_bytes(data=frame.image, mime_type=frame.mime_type))
+    else:
+        contents.append("Take poster (middle frame):")
+        contents.append(gt.Part.from_bytes(data=poster_png, mime_type="image/png"))
+    contents.append(f"Prompt: {prompt}\nAvoid: {negative_prompt or 'nothing named'}")
+    return contents
+
+
+def _image_part(path: str) -> gt.Part:
+    data = Path(path).read_bytes()
+    return gt.Part.from_bytes(data=data, mime_type=_sniff_image_type(data))
 
 
 class GeminiEmbedder:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from studio.ai import media
 from studio.ai.types import (
+    ClipFrame,
+    CriterionVerdict,
     Critique,
     EmbedTask,
     GenerationRequest,
@@ -145,6 +147,7 @@ class LocalGenerator:
             seed=request.seed,
             palette=request.palette,
             reference_images=request.reference_images,
+            negative_prompt=request.negative_prompt,
         )
         write_atomically(path, video)
         return operation_id
@@ -173,33 +176,83 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 class LocalCritic:
-    """Score a poster by what can be measured: is it blank, is it on the references' palette."""
+    """Judge what can be measured offline: blank frames, the palette, the colours a prompt names.
+
+    Offline it cannot see who is on screen, what they do, where they are or whether text or
+    logos appear: on_model, action_matches_prompt, setting and forbidden_content are left to
+    the clip checks (identity) and to people. Its only criterion verdict is `style`.
+    """
 
     model = "local-critic-1"
     # Below this luma standard deviation a frame is effectively one flat colour.
     blank_std = 6.0
+    # A colour the prompt names is shown when this close (CIE76 Delta E) to one on screen...
+    named_colour_delta_e = 25.0
+    # ...covering at least this share of the frames.
+    named_colour_share = 0.02
 
     def critique(
-        self, *, prompt: str, poster_png: bytes, references: Sequence[Reference]
+        self,
+        *,
+        prompt: str,
+        poster_png: bytes,
+        references: Sequence[Reference],
+        frames: Sequence[ClipFrame] = (),
+        negative_prompt: str = "",
     ) -> Critique:
-        """Score a take's poster against its references' palettes."""
-        mean, std = media.luma_stats(poster_png)
+        """Score the take's frames (else its poster) against the references and the prompt."""
+        images = [media.open_image(frame.image) for frame in frames] or [
+            media.open_image(poster_png)
+        ]
+        sheet = media.contact_sheet(images)
+        mean, std = media.luma_stats_of(sheet)
         reasons = [f"luma mean {mean:.0f}, std {std:.1f}"]
         if std < self.blank_std:
             reasons.append("frame is blank or nearly flat")
             return Critique(score=0.02, reasons=tuple(reasons), model=self.model)
         contrast = min(1.0, std / 40)
+        colours = media.weighted_colours(sheet)
+        style = self._named_colours_verdict(prompt, colours)
+        if not style.passed:
+            reasons.append(style.reason)
         reference_palette = [c for r in references for c in r.palette]
         if not reference_palette:
             reasons.append("no reference palette to compare against")
-            score = round(0.5 * contrast, 3)
-            return Critique(score=score, reasons=tuple(reasons), model=self.model)
-        distance = media.palette_distance(media.dominant_colours(poster_png), reference_palette)
-        reasons.append(f"palette distance to references {distance:.2f}")
-        if distance > 0.35:
-            reasons.append("colours stray from the references")
-        score = 0.3 * contrast + 0.7 * (1 - distance)
-        return Critique(score=round(score, 3), reasons=tuple(reasons), model=self.model)
+            score = 0.5 * contrast
+        else:
+            stray = media.palette_stray(colours, reference_palette)
+            reasons.append(f"colours stray {stray:.2f} from the references' palette")
+            score = 0.3 * contrast + 0.7 * (1 - stray)
+        if not style.passed:
+            score *= 0.6
+        return Critique(
+            score=round(score, 3), reasons=tuple(reasons), model=self.model, criteria=(style,)
+        )
+
+    def _named_colours_verdict(
+        self, prompt: str, colours: Sequence[tuple[str, float]]
+    ) -> CriterionVerdict:
+        """Check that every CSS colour name in the prompt shows on screen."""
+        named = [
+            name for name in media.CSS_COLOURS if re.search(rf"\b{name}\b", prompt, re.IGNORECASE)
+        ]
+        if not named:
+            return CriterionVerdict("style", True, "the prompt names no colours")
+        missing = [
+            name
+            for name in named
+            if sum(
+                share
+                for colour, share in colours
+                if media.delta_e(colour, media.CSS_COLOURS[name]) <= self.named_colour_delta_e
+            )
+            < self.named_colour_share
+        ]
+        if missing:
+            return CriterionVerdict(
+                "style", False, f"the prompt names {', '.join(missing)}, not on screen"
+            )
+        return CriterionVerdict("style", True, f"shows the named {', '.join(named)}")
 
 
 _STOPWORD_TEXT = (

@@ -7,6 +7,7 @@ import io
 import itertools
 import math
 import random
+import re
 import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import av
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps, ImageStat
 
-from studio.ai.types import AspectRatio
+from studio.ai.types import AspectRatio, ClipFrame
 
 # Room around the visible frame that camera moves travel through.
 _MARGIN = 1.3
@@ -24,6 +25,19 @@ _FROZEN_DIFF = 0.35
 _THUMB_WIDTH = 128
 
 _DEFAULT_PALETTE = ("#1d3557", "#457b9d", "#a8dadc", "#f1faee", "#e63946")
+
+# A prompt asks for words in the picture only in so many words; a negative prompt that names
+# text or logos forbids them, whatever the prompt says.
+_ASKS_FOR_TEXT = re.compile(
+    r"\b(captions?|subtitles?|title card|on-?screen text|text overlay|lower third|"
+    r"(?:sign|banner|text|title) (?:that )?(?:reads|says))\b",
+    re.IGNORECASE,
+)
+_FORBIDS_TEXT = re.compile(
+    r"\b(text|captions?|subtitles?|lettering|words|typography|logos?|watermarks?)\b",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"[\"“]([^\"”]+)[\"”]")
 
 # A compact subset of CSS colour names: enough to describe a frame in words.
 CSS_COLOURS: dict[str, str] = {
@@ -107,6 +121,18 @@ def frame_size(aspect_ratio: AspectRatio, size_short_side: int = 360) -> tuple[i
     return (long, short) if aspect_ratio == "16:9" else (short, long)
 
 
+def on_screen_text(prompt: str, negative_prompt: str = "") -> str | None:
+    """Return the words a prompt asks to show (its quoted text, else itself), or None.
+
+    None unless the prompt asks for on-screen text, and always None when the negative prompt
+    forbids text or logos.
+    """
+    if _FORBIDS_TEXT.search(negative_prompt) or not _ASKS_FOR_TEXT.search(prompt):
+        return None
+    quoted = _QUOTED.search(prompt)
+    return quoted.group(1) if quoted else prompt
+
+
 def render_clip(
     *,
     prompt: str,
@@ -119,16 +145,20 @@ def render_clip(
     fps: int = 12,
     size_short_side: int = 360,
     still: bool = False,
+    negative_prompt: str = "",
 ) -> bytes:
-    """Render an MP4 (H.264) moving over the references, tinted to the palette, captioned.
+    """Render an MP4 (H.264) moving over the references, tinted to the palette.
 
-    `still` holds the first frame for the whole clip (a frozen take, for fault injection).
+    Words appear in the picture only when the prompt asks for on-screen text and the negative
+    prompt does not forbid it (see on_screen_text). `still` holds the first frame for the whole
+    clip (a frozen take, for fault injection).
     """
     size = frame_size(aspect_ratio, size_short_side)
     rng = random.Random(seed)
     colours = [hex_to_rgb(c) for c in (palette or _DEFAULT_PALETTE)]
     canvas = _canvas(size, reference_images, colours, rng)
-    strip = _caption_strip(prompt, size, colours)
+    text = on_screen_text(prompt, negative_prompt)
+    strip = _caption_strip(text, size, colours) if text else None
     boxes = list(_camera_path(camera, size, canvas.size, duration_s * fps, rng))
     # A soft light drifts across every shot: a move over flat, featureless references (sky,
     # a wall) must still read as motion, or the frozen-clip check would reject a good take.
@@ -144,7 +174,8 @@ def render_clip(
             light = Image.new("RGB", size)
             light.paste(glow, (round((t * 1.5 - 1) * size[0]), round(-0.25 * size[1])))
             frame = ImageChops.screen(frame, light)
-            frame.paste(strip, (0, size[1] - strip.height))
+            if strip is not None:
+                frame.paste(strip, (0, size[1] - strip.height))
             yield frame
 
     return _encode(frames(), size, fps)
@@ -175,6 +206,26 @@ def poster_png(video_bytes: bytes) -> bytes:
             frame.to_image().save(out, format="PNG")
             return out.getvalue()
     raise MediaError("video changed while reading")
+
+
+def sample_frames(video_bytes: bytes, *, count: int = 6, max_width: int = 640) -> list[ClipFrame]:
+    """Return `count` frames spread evenly over the clip, as JPEG, each with its time."""
+    times: list[float] = []
+    for frame in _decoded(video_bytes):
+        times.append(float(frame.time or 0.0))
+    if not times:
+        raise MediaError("video has no frames")
+    step = len(times) / count
+    wanted = sorted({min(len(times) - 1, int(step * (n + 0.5))) for n in range(count)})
+    sampled = []
+    for index, frame in enumerate(_decoded(video_bytes)):
+        if index in wanted:
+            image = frame.to_image()
+            image.thumbnail((max_width, max_width))
+            out = io.BytesIO()
+            image.save(out, format="JPEG", quality=85)
+            sampled.append(ClipFrame(time_s=round(times[index], 3), image=out.getvalue()))
+    return sampled
 
 
 def probe_video(video_bytes: bytes, *, palette_size: int = 5) -> VideoProbe:
@@ -221,10 +272,24 @@ def dominant_colours(image_bytes: bytes, k: int = 5) -> tuple[str, ...]:
 
 def luma_stats(image_bytes: bytes) -> tuple[float, float]:
     """Return (mean, standard deviation) of an image's luma, 0..255."""
-    image = open_image(image_bytes).convert("L")
-    image.thumbnail((256, 256))
-    stat = ImageStat.Stat(image)
+    return luma_stats_of(open_image(image_bytes))
+
+
+def luma_stats_of(image: Image.Image) -> tuple[float, float]:
+    """Return (mean, standard deviation) of a picture's luma, 0..255."""
+    grey = image.convert("L")
+    grey.thumbnail((256, 256))
+    stat = ImageStat.Stat(grey)
     return stat.mean[0], stat.stddev[0]
+
+
+def contact_sheet(images: Sequence[Image.Image], width: int = 160) -> Image.Image:
+    """Lay pictures side by side, each scaled to `width`, to measure them as one."""
+    thumbs = [
+        image.convert("RGB").resize((width, max(2, width * image.height // image.width)))
+        for image in images
+    ]
+    return _mosaic(thumbs)
 
 
 def open_image(image_bytes: bytes) -> Image.Image:
@@ -247,6 +312,40 @@ def palette_distance(palette_a: Sequence[str], palette_b: Sequence[str]) -> floa
         return sum(min(math.dist(s, d) for d in dst) for s in src) / len(src)
 
     return min(1.0, (nearest(lab_a, lab_b) + nearest(lab_b, lab_a)) / 200)
+
+
+def weighted_colours(image: Image.Image, k: int = 8) -> list[tuple[str, float]]:
+    """Return up to k dominant colours of an image with the share of pixels each covers."""
+    quantised = image.convert("RGB").quantize(colors=k, method=Image.Quantize.MEDIANCUT)
+    flat = quantised.getpalette() or []
+    counts = quantised.getcolors() or []
+    total = sum(count for count, _ in counts) or 1
+    return [
+        (rgb_to_hex(flat[i * 3 : i * 3 + 3]), count / total)
+        for count, i in sorted(counts, reverse=True)
+    ]
+
+
+def palette_stray(colours: Sequence[tuple[str, float]], palette: Sequence[str]) -> float:
+    """Return how far a picture's colours stray from a palette: 0..1, weighted by pixel share.
+
+    One-directional on purpose: a good frame uses some of the palette, not all of it, so only
+    the picture's colours are looked up (mean nearest CIE76 Delta E, divided by 100).
+    """
+    if not colours or not palette:
+        raise ValueError("palette_stray needs colours and a palette")
+    targets = [_lab(hex_to_rgb(c)) for c in palette]
+    weight = sum(share for _, share in colours) or 1.0
+    stray = sum(
+        share * min(math.dist(_lab(hex_to_rgb(colour)), target) for target in targets)
+        for colour, share in colours
+    )
+    return min(1.0, stray / weight / 100)
+
+
+def delta_e(colour_a: str, colour_b: str) -> float:
+    """Return the CIE76 Delta E between two hex colours."""
+    return math.dist(_lab(hex_to_rgb(colour_a)), _lab(hex_to_rgb(colour_b)))
 
 
 def colour_name(hex_colour: str) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from studio.ai.types import (
+    ClipFrame,
     Critique,
     EmbedTask,
     GenerationRequest,
@@ -42,9 +43,15 @@ class Critic(Protocol):
     model: str
 
     def critique(
-        self, *, prompt: str, poster_png: bytes, references: Sequence[Reference]
+        self,
+        *,
+        prompt: str,
+        poster_png: bytes,
+        references: Sequence[Reference],
+        frames: Sequence[ClipFrame] = (),
+        negative_prompt: str = "",
     ) -> Critique:
-        """Score a take's poster against its prompt and references."""
+        """Judge a take (its sampled frames, else its poster) against prompt and references."""
         ...
 
 

@@ -86,12 +86,36 @@ class GenerationStatus:
 
 
 @dataclass(frozen=True)
+class ClipFrame:
+    """A frame sampled from a take, at its time in the clip, as image bytes."""
+
+    time_s: float
+    image: bytes
+    mime_type: str = "image/jpeg"
+
+
+CRITERIA = ("on_model", "action_matches_prompt", "setting", "style", "forbidden_content")
+
+
+@dataclass(frozen=True)
+class CriterionVerdict:
+    """A critic's verdict on one criterion (one of CRITERIA), with when in the clip it applies."""
+
+    name: str
+    passed: bool
+    reason: str
+    start_s: float | None = None
+    end_s: float | None = None
+
+
+@dataclass(frozen=True)
 class Critique:
-    """A critic's score in [0, 1] and the reasons behind it."""
+    """A critic's score in [0, 1], the reasons behind it, and per-criterion verdicts if any."""
 
     score: float
     reasons: tuple[str, ...]
     model: str
+    criteria: tuple[CriterionVerdict, ...] = ()
 
 
 class ProviderError(Exception):

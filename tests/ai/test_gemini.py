@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 
@@ -17,6 +18,7 @@ from studio.ai.gemini import (
     make_client,
 )
 from studio.ai.types import (
+    CRITERIA,
     GenerationRequest,
     MalformedOutputError,
     PermanentProviderError,
@@ -251,10 +253,106 @@ def test_critic_sends_the_poster_and_reads_a_structured_score(fake_gemini):
 
     assert critique.score == 0.82 and critique.reasons
     parts = fake_gemini.received("generateContent")[0].body["contents"][0]["parts"]
-    inline = parts[0]["inlineData"]
-    # google-genai sends this field in snake case; the API accepts both spellings.
-    assert (inline.get("mimeType") or inline.get("mime_type")) == "image/png"
-    assert "Mika the fox" in parts[1]["text"]
+    (inline,) = inline_parts(parts)
+    assert mime(inline) == "image/png"
+    assert decoded(inline) == poster
+    assert "Mika the fox" in "\n".join(p.get("text", "") for p in parts)
+
+
+def inline_parts(parts: list[dict]) -> list[dict]:
+    # google-genai sends these fields in snake case; the API accepts both spellings.
+    return [
+        p.get("inlineData") or p.get("inline_data")
+        for p in parts
+        if "inlineData" in p or "inline_data" in p
+    ]
+
+
+def mime(inline: dict) -> str:
+    return inline.get("mimeType") or inline.get("mime_type")
+
+
+def decoded(inline: dict) -> bytes:
+    # The client sends URL-safe base64 without padding.
+    data = inline["data"]
+    return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+
+
+def test_critic_sends_reference_images_and_sampled_frames_and_reads_each_criterion(
+    fake_gemini, tmp_path
+):
+    reference_path = tmp_path / "mika.png"
+    reference_path.write_bytes(
+        media.poster_png(
+            media.render_flat_clip(colour="#cc3311", duration_s=1, aspect_ratio="16:9")
+        )
+    )
+    references = (Reference(11, "Mika the fox", "", str(reference_path), ("#cc3311",)),)
+    clip = media.render_clip(
+        prompt="Mika leaps",
+        camera="pan right",
+        duration_s=2,
+        aspect_ratio="16:9",
+        seed=1,
+        palette=("#cc3311",),
+        reference_images=(),
+        size_short_side=180,
+    )
+    frames = media.sample_frames(clip, count=4)
+    verdicts = [
+        {"name": "on_model", "passed": True, "reason": "Mika's scarf and ears match"},
+        {"name": "action_matches_prompt", "passed": True, "reason": "she leaps", "start_s": 0.5},
+        {"name": "setting", "passed": True, "reason": "forest"},
+        {"name": "style", "passed": True, "reason": "painterly"},
+        {
+            "name": "forbidden_content",
+            "passed": False,
+            "reason": "a caption is burnt in",
+            "start_s": 0.0,
+            "end_s": 2.0,
+        },
+    ]
+    answer = {"score": 0.4, "reasons": ["caption visible"], "criteria": verdicts}
+    fake_gemini.script("generateContent", text_answer(json.dumps(answer)))
+
+    critique = GeminiCritic(client_for(fake_gemini)).critique(
+        prompt="Mika leaps the creek",
+        poster_png=b"unused when frames are given",
+        references=references,
+        frames=frames,
+        negative_prompt="text, logos",
+    )
+
+    sent = fake_gemini.received("generateContent")[0].body
+    parts = sent["contents"][0]["parts"]
+    images = inline_parts(parts)
+    assert [mime(i) for i in images] == ["image/png"] + ["image/jpeg"] * 4
+    assert decoded(images[0]) == reference_path.read_bytes()
+    texts = "\n".join(p.get("text", "") for p in parts)
+    assert "Reference [asset 11] Mika the fox" in texts
+    assert [f"Take frame at {f.time_s:.2f} s" in texts for f in frames] == [True] * 4
+    assert "Avoid: text, logos" in texts
+    schema = sent["generationConfig"]["responseSchema"]["properties"]["criteria"]["items"]
+    assert set(schema["properties"]["name"]["enum"]) == set(CRITERIA)
+    assert [c.name for c in critique.criteria] == list(CRITERIA)
+    forbidden = critique.criteria[-1]
+    assert (forbidden.passed, forbidden.start_s, forbidden.end_s) == (False, 0.0, 2.0)
+    assert critique.reasons[0] == "forbidden_content: a caption is burnt in"
+    assert critique.score == 0.4
+
+
+def test_critic_answer_missing_a_criterion_is_malformed(fake_gemini):
+    answer = {
+        "score": 0.9,
+        "reasons": [],
+        "criteria": [{"name": "on_model", "passed": True, "reason": "fine"}],
+    }
+    fake_gemini.script("generateContent", text_answer(json.dumps(answer)))
+
+    with pytest.raises(MalformedOutputError, match="one verdict for each"):
+        GeminiCritic(client_for(fake_gemini)).critique(
+            prompt="x", poster_png=b"\x89PNG", references=()
+        )
 
 
 def test_critic_rejects_a_score_outside_zero_to_one(fake_gemini):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from pathlib import Path
 
@@ -10,7 +11,13 @@ import pytest
 from PIL import Image
 
 from studio.ai import local, media
-from studio.ai.types import GenerationRequest, PermanentProviderError, PlanRequest, Reference
+from studio.ai.types import (
+    ClipFrame,
+    GenerationRequest,
+    PermanentProviderError,
+    PlanRequest,
+    Reference,
+)
 
 PALETTE = ("#1b2a41", "#c8553d", "#f2d0a4")
 
@@ -191,3 +198,44 @@ def test_captioner_names_the_measured_colours():
     caption = local.LocalCaptioner().caption(buffer.getvalue(), hint="Mika's scarf")
 
     assert caption.startswith("Mika's scarf.") and "crimson" in caption
+
+
+def frames_of(colours: list[str]) -> list[ClipFrame]:
+    """Return one frame per neighbouring pair of colours: left half one, right half the other."""
+    frames = []
+    for index, (left, right) in enumerate(itertools.pairwise(colours)):
+        image = Image.new("RGB", (160, 90), left)
+        image.paste(Image.new("RGB", (80, 90), right), (80, 0))
+        buffer = io.BytesIO()
+        image.save(buffer, format="JPEG")
+        frames.append(ClipFrame(time_s=index * 0.5, image=buffer.getvalue()))
+    return frames
+
+
+def test_critic_checks_the_colours_the_prompt_names_on_the_sampled_frames():
+    critic = local.LocalCritic()
+    shown = frames_of(["#ffd700", "#000080", "#ffd700"])
+
+    named_and_shown = critic.critique(
+        prompt="Palette: gold, navy.", poster_png=b"", references=refs(1), frames=shown
+    )
+    named_not_shown = critic.critique(
+        prompt="Palette: crimson, navy.", poster_png=b"", references=refs(1), frames=shown
+    )
+
+    (style,) = named_and_shown.criteria
+    assert style.name == "style" and style.passed
+    (missing,) = named_not_shown.criteria
+    assert not missing.passed and missing.reason == "the prompt names crimson, not on screen"
+    assert missing.reason in named_not_shown.reasons
+    assert named_not_shown.score < named_and_shown.score
+
+
+def test_critic_judges_blank_sampled_frames_as_blank():
+    flat = frames_of(["#7f7f7f", "#7f7f7f", "#7f7f7f"])
+
+    critique = local.LocalCritic().critique(
+        prompt="Mika leaps", poster_png=b"", references=refs(1), frames=flat
+    )
+
+    assert critique.score < 0.1 and "blank" in " ".join(critique.reasons)

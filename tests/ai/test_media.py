@@ -6,7 +6,7 @@ import io
 import time
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageStat
 
 from studio.ai import media
 
@@ -124,3 +124,46 @@ def test_colour_names_and_dominant_colours():
     colours = media.dominant_colours(buffer.getvalue(), k=2)
 
     assert [media.colour_name(c) for c in colours] == ["crimson", "navy"]
+
+
+def band_difference(a: bytes, b: bytes) -> tuple[float, float]:
+    """Return the mean luma difference of two clips' posters in their top and bottom bands."""
+    first, second = (media.open_image(media.poster_png(v)).convert("L") for v in (a, b))
+    width, height = first.size
+    top, bottom = (0, 0, width, 24), (0, height - 24, width, height)
+    return tuple(
+        ImageStat.Stat(ImageChops.difference(first.crop(box), second.crop(box))).mean[0]
+        for box in (top, bottom)
+    )
+
+
+def test_a_prompt_is_not_burnt_into_the_picture_unless_it_asks_for_text(reference):
+    plain = render(reference, prompt="Mika runs through the woods")
+    other_words = render(reference, prompt="Mika sprints between the pines")
+    titled = render(reference, prompt='A title card that reads "Lanternfall" over the woods')
+
+    # Without a request for text, the words of the prompt leave no trace in the picture.
+    assert plain == other_words
+    top, bottom = band_difference(titled, plain)
+    assert top < 2 and bottom > 10
+
+
+def test_a_negative_prompt_forbidding_text_wins_over_a_prompt_asking_for_it(reference):
+    prompt = 'A title card that reads "Lanternfall" over the woods'
+
+    forbidden = render(reference, prompt=prompt, negative_prompt="Avoid: text, logos")
+
+    assert forbidden == render(reference, prompt="Mika runs through the woods")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "negative", "expected"),
+    [
+        ("Wide shot: Mira on the quay.", "", None),
+        ('A sign that reads "Harbour office" above the door', "", "Harbour office"),
+        ("Add a caption: the tide turns", "blurry", "Add a caption: the tide turns"),
+        ('A sign that reads "Harbour office"', "watermark, logos", None),
+    ],
+)
+def test_on_screen_text_is_only_what_the_prompt_asks_for(prompt, negative, expected):
+    assert media.on_screen_text(prompt, negative) == expected

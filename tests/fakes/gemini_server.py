@@ -296,7 +296,14 @@ def _generate_content(received: Received) -> dict[str, Any]:
         ]
         return _candidate(json.dumps({"shots": shots}), len(prompt) // 4, 40 * count)
     if "score" in properties:
-        answer = {"score": 0.82, "reasons": ["on palette", "subject is clear"]}
+        answer: dict[str, Any] = {"score": 0.82, "reasons": ["on palette", "subject is clear"]}
+        if "criteria" in properties:
+            # google-genai inlines the nested model, so the names are the schema's enum.
+            names = properties["criteria"]["items"]["properties"]["name"]["enum"]
+            answer["criteria"] = [
+                {"name": name, "passed": True, "reason": "looks right", "start_s": 0.0}
+                for name in names
+            ]
         return _candidate(json.dumps(answer), 300, 20)
     return _candidate("A fake caption of the image.", 300, 10)
 
