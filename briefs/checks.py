@@ -12,7 +12,8 @@ from typing import Any
 
 from django.conf import settings
 
-from studio.ai import media
+from briefs.qc import ClipReport, QcFinding
+from briefs.qc.critic import critic_findings
 from studio.ai.types import Critique, Plan
 
 VEO_DURATIONS = (4, 6, 8)
@@ -27,16 +28,35 @@ class Finding:
     value: Any
     limit: str
     reason: str = ""
+    # Where in the clip a clip check found it (None for checks of a whole plan or search).
+    start_s: float | None = None
+    end_s: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the finding as JSON-ready data for Take.checks and Handoff.detail."""
-        return {
+        data = {
             "name": self.name,
             "passed": self.passed,
             "value": self.value,
             "limit": self.limit,
             "reason": "" if self.passed else self.reason,
         }
+        if self.start_s is not None:
+            data |= {"start_s": self.start_s, "end_s": self.end_s}
+        return data
+
+    @classmethod
+    def from_qc(cls, finding: QcFinding) -> Finding:
+        """Take a clip-QC finding as one of the pipeline's findings."""
+        return cls(
+            finding.check,
+            finding.passed,
+            finding.value,
+            finding.limit,
+            finding.reason,
+            finding.start_s,
+            finding.end_s,
+        )
 
 
 @dataclass(frozen=True)
@@ -150,77 +170,58 @@ def check_plan(*, plan: Plan, shot_count: int, known_reference_ids: Collection[i
     return _result(findings, confidence=1 - failed / len(findings))
 
 
-def check_take(
+def check_grounding(
     *,
-    probe: media.VideoProbe,
-    critique: Critique,
-    expected_duration_s: float,
-    aspect_ratio: str,
-    reference_palette: Sequence[str],
+    shot_order: int,
+    named: Sequence[str],
+    unknown: Sequence[str],
+    references: Sequence[tuple[str, Collection[str]]],
+    ip_name: str,
 ) -> CheckResult:
-    """Check a clip is not black, blank or frozen, has the right shape and palette, and scores."""
-    width, height = (int(side) for side in aspect_ratio.split(":"))
-    ratio = probe.width / probe.height if probe.height else 0.0
-    ratio_error = abs(ratio - width / height) / (width / height)
-    # One-directional: a good take uses some of the palette, not necessarily all of it (the
-    # symmetric distance rejected good takes of the IP's own art; see briefs/qc/identity.py).
-    distance = (
-        media.palette_stray([(c, 1.0) for c in probe.dominant_palette], reference_palette)
-        if reference_palette and probe.dominant_palette
-        else None
-    )
-    s = settings
+    """Check a shot's named characters each have a cleared reference, and no reference strays.
+
+    `references` are (title, characters shown) of the shot's rights-cleared references.
+    """
+    shown = {name for _, characters in references for name in characters}
+    missing = [name for name in named if name not in shown]
+    strays = [
+        f"“{title}” shows {', '.join(sorted(set(characters) - set(named)))}"
+        for title, characters in references
+        if set(characters) - set(named)
+    ]
     findings = [
         Finding(
-            "black",
-            probe.mean_luma >= s.PIPELINE_BLACK_LUMA,
-            round(probe.mean_luma, 1),
-            f">= {s.PIPELINE_BLACK_LUMA}",
-            f"clip is black (mean luma {probe.mean_luma:.0f})",
+            "cast_known",
+            not unknown,
+            list(unknown),
+            f"characters of {ip_name}",
+            f"shot {shot_order} names {', '.join(unknown)}, not a character of {ip_name}",
         ),
         Finding(
-            "blank",
-            probe.luma_std >= s.PIPELINE_BLANK_LUMA_STD,
-            round(probe.luma_std, 1),
-            f">= {s.PIPELINE_BLANK_LUMA_STD}",
-            f"clip is blank, one flat colour (luma std {probe.luma_std:.1f})",
+            "cast_referenced",
+            not missing,
+            missing,
+            "a cleared reference per named character",
+            f"shot {shot_order} names {', '.join(missing)} but has no cleared reference of them",
         ),
         Finding(
-            "frozen",
-            probe.frozen_ratio <= s.PIPELINE_MAX_FROZEN_RATIO,
-            round(probe.frozen_ratio, 2),
-            f"<= {s.PIPELINE_MAX_FROZEN_RATIO}",
-            f"clip is frozen ({probe.frozen_ratio:.0%} of frames do not move)",
-        ),
-        Finding(
-            "duration",
-            abs(probe.duration_s - expected_duration_s) <= s.PIPELINE_DURATION_TOLERANCE_S,
-            round(probe.duration_s, 2),
-            f"{expected_duration_s} ± {s.PIPELINE_DURATION_TOLERANCE_S} s",
-            f"clip lasts {probe.duration_s:.1f} s, the shot needs {expected_duration_s} s",
-        ),
-        Finding(
-            "aspect",
-            ratio_error <= s.PIPELINE_ASPECT_TOLERANCE,
-            f"{probe.width}x{probe.height}",
-            aspect_ratio,
-            f"clip is {probe.width}x{probe.height}, the brief asks for {aspect_ratio}",
-        ),
-        Finding(
-            "palette",
-            distance is None or distance <= s.PIPELINE_MAX_PALETTE_DISTANCE,
-            None if distance is None else round(distance, 3),
-            f"<= {s.PIPELINE_MAX_PALETTE_DISTANCE}",
-            f"colours are far from the references' palette (distance {distance or 0:.2f})",
-        ),
-        Finding(
-            "critic",
-            critique.score >= s.PIPELINE_MIN_CRITIC_SCORE,
-            round(critique.score, 3),
-            f">= {s.PIPELINE_MIN_CRITIC_SCORE}",
-            f"critic scored {critique.score:.2f}: {'; '.join(critique.reasons) or 'no reasons'}",
+            "references_match_cast",
+            not strays,
+            strays,
+            "only the characters the shot names",
+            f"shot {shot_order} does not name who its references show: {'; '.join(strays)}",
         ),
     ]
-    measured_ok = all(f.passed for f in findings)
+    failed = sum(1 for f in findings if not f.passed)
+    return _result(findings, confidence=1 - failed / len(findings), retryable=False)
+
+
+def check_clip(*, report: ClipReport, critique: Critique) -> CheckResult:
+    """Judge a take from its clip QC report and the critic's answer, each finding timed."""
+    findings = [
+        Finding.from_qc(finding)
+        for finding in (*report.findings, *critic_findings(critique, end_s=report.duration_s))
+    ]
+    measured_ok = report.passed
     # The critic's score is the confidence in a pass; a measured failure is near-certain.
     return _result(findings, confidence=critique.score if measured_ok else 0.9)

@@ -118,6 +118,8 @@ class Shot(models.Model):
     camera = models.CharField(max_length=200, blank=True)
     duration_s = models.PositiveSmallIntegerField()
     references = models.ManyToManyField("retrieval.Asset", blank=True, related_name="shots")
+    # Who the plan says appears in the shot; grounding checks each has a cleared reference.
+    characters = models.ManyToManyField("retrieval.Character", blank=True, related_name="shots")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
     status_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -225,6 +227,7 @@ class Handoff(models.Model):
     class Step(models.TextChoices):
         RETRIEVE = "retrieve", "Retrieve"
         PLAN = "plan", "Plan"
+        GROUND = "ground", "Grounding"
         PLAN_GATE = "plan_gate", "Plan approval"
         GENERATE = "generate", "Generate"
         CHECK = "check", "Check"

@@ -91,7 +91,7 @@ class Progress:
     version: str
 
 
-_ORDER = ["retrieve", "plan", "plan_gate", "generate", "check", "review"]
+_ORDER = ["retrieve", "plan", "ground", "plan_gate", "generate", "check", "review"]
 _LABELS = dict(Handoff.Step.choices)
 
 
@@ -125,21 +125,22 @@ def brief_progress(brief: Brief, shots: list[Shot]) -> Progress:
         S.QUEUED: 0,
         S.RETRIEVING: 0,
         S.PLANNING: 1,
-        S.AWAITING_PLAN_APPROVAL: 2,
-        S.GENERATING: 3,
-        S.IN_REVIEW: 5,
-        S.COMPLETED: 6,
+        S.AWAITING_PLAN_APPROVAL: 3,
+        S.GENERATING: 4,
+        S.IN_REVIEW: 6,
+        S.COMPLETED: 7,
     }
+    generating = reached[S.GENERATING]
     position = reached.get(brief.status)
     if position is None:  # needs attention, cancelled, failed: find where it stopped
-        position = 3 if shots else (1 if brief.references.exists() else 0)
+        position = generating if shots else (1 if brief.references.exists() else 0)
     steps = []
     for index, key in enumerate(_ORDER):
         if key == "plan_gate" and not brief.requires_plan_approval:
             state = "skipped"
         elif index < position:
             state = "done"
-        elif index == position or (key == "check" and position == 3):
+        elif index == position or (key == "check" and position == generating):
             problem = brief.status in (S.NEEDS_ATTENTION, S.FAILED, S.CANCELLED)
             state = "problem" if problem else "active"
         else:

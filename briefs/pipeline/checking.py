@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from briefs import checks, signals
+from briefs import checks, qc, signals
 from briefs.models import Shot, Take
 from briefs.pipeline.context import Providers
 from briefs.pipeline.handoffs import Clock, attempt_number, log_handoff
@@ -33,7 +33,14 @@ def check(take_id: int, *, owner: str, providers: Providers) -> list[NextStep]:
     shot, brief = take.shot, take.shot.brief
     attempt = attempt_number(brief_id=brief.pk, step=Step.CHECK, take_id=take_id)
     critic = providers.get_critic()
-    references = references_for(take.references.all())
+    assets = list(take.references.prefetch_related("characters"))
+    references = references_for(assets)
+    # Identity is judged against the references that show a character; style art does not.
+    character_images = [
+        ref.image_path
+        for asset, ref in zip(assets, references, strict=True)
+        if ref.image_path and asset.characters.all()
+    ]
     # Judge the clip against the palette the generator was asked for.
     palette = list(take.config.get("palette") or brief.ip.palette)
     try:
@@ -42,22 +49,29 @@ def check(take_id: int, *, owner: str, providers: Providers) -> list[NextStep]:
         with take.poster.open("rb") as handle:
             poster = handle.read()
         try:
-            probe = media.probe_video(video)
-        except media.MediaError as exc:
+            report = qc.qc_clip(
+                video,
+                expected_duration_s=shot.duration_s,
+                aspect_ratio=brief.aspect_ratio,
+                reference_images=character_images,
+                palette=palette,
+            )
+            frames = media.sample_frames(video)
+        except (qc.UnreadableClip, media.MediaError) as exc:
             result = checks.CheckResult(False, 1.0, (f"clip cannot be decoded: {exc}",))
             return after_failed_take(take, result, owner, clock, step=Step.CHECK, attempt=attempt)
-        critique = critic.critique(prompt=take.prompt, poster_png=poster, references=references)
-        result = checks.check_take(
-            probe=probe,
-            critique=critique,
-            expected_duration_s=shot.duration_s,
-            aspect_ratio=brief.aspect_ratio,
-            reference_palette=palette,
+        critique = critic.critique(
+            prompt=take.prompt,
+            poster_png=poster,
+            references=references,
+            frames=frames,
+            negative_prompt=take.negative_prompt,
         )
+        result = checks.check_clip(report=report, critique=critique)
         measured = {
-            "duration_s": probe.duration_s,
-            "width": probe.width,
-            "height": probe.height,
+            "duration_s": report.duration_s,
+            "width": report.width,
+            "height": report.height,
         }
         if not result.passed:
             return after_failed_take(

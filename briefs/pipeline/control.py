@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from briefs.models import Brief, Shot, Take
 from briefs.pipeline.budget import check_budget_for
+from briefs.pipeline.grounding import cleared_references, reground
+from briefs.pipeline.handoffs import Clock, log_handoff
 from briefs.pipeline.leases import lease_seconds
 from briefs.pipeline.scheduling import NextStep, schedule
 from briefs.pipeline.states import (
@@ -16,8 +18,10 @@ from briefs.pipeline.states import (
     SHOT_UNSETTLED,
     TAKE_STEP_FOR_STATUS,
     InvalidTransitionError,
+    Outcome,
+    Step,
 )
-from briefs.pipeline.takes import new_take
+from briefs.pipeline.takes import new_take, set_shot_status
 
 
 def cancel_brief(*, brief_id: int, reason: str) -> Brief:
@@ -61,8 +65,8 @@ def retry_failed(*, brief_id: int, user: Any) -> Brief:
             raise InvalidTransitionError("Nothing has failed on this brief.")
         shots = list(
             brief.shots.filter(status__in=(Shot.Status.FAILED, Shot.Status.NEEDS_HUMAN))
-            .prefetch_related("references")
-            .select_related("brief")
+            .prefetch_related("references", "characters")
+            .select_related("brief__ip")
         )
         now = timezone.now()
         if not brief.shots.exists():
@@ -77,6 +81,7 @@ def retry_failed(*, brief_id: int, user: Any) -> Brief:
             return Brief.objects.get(pk=brief_id)
         if not shots:
             raise InvalidTransitionError("No shot has failed on this brief.")
+        shots = _regrounded(shots, owner=f"user:{user.get_username()}")
         for shot in shots:
             check_budget_for(brief, shot)
         Brief.objects.filter(pk=brief_id).update(
@@ -94,3 +99,40 @@ def retry_failed(*, brief_id: int, user: Any) -> Brief:
         ]
         schedule(NextStep("generate", take.pk) for take in takes)
     return Brief.objects.get(pk=brief_id)
+
+
+def _regrounded(shots: list[Shot], *, owner: str) -> list[Shot]:
+    """Ground again the shots that never got a take; raise if none of the failed can go on."""
+    ungrounded = [shot for shot in shots if not shot.takes.exists()]
+    if not ungrounded:
+        return shots
+    cleared = cleared_references(shots[0].brief)
+    still = []
+    for shot in ungrounded:
+        clock = Clock()
+        grounding = reground(shot, cleared)
+        if grounding.result.passed:
+            shot.references.set(grounding.reference_ids)
+        else:
+            still.append(shot)
+            set_shot_status(shot.pk, Shot.Status.FAILED, reason="; ".join(grounding.result.reasons))
+        log_handoff(
+            brief_id=shot.brief_id,
+            shot_id=shot.pk,
+            step=Step.GROUND,
+            outcome=Outcome.PASSED if grounding.result.passed else Outcome.ROUTED,
+            clock=clock,
+            owner=owner,
+            confidence=grounding.result.confidence,
+            reasons=grounding.result.reasons,
+            detail={"checks": grounding.result.findings_json()},
+        )
+    retryable = [shot for shot in shots if shot not in still]
+    if not retryable:
+        raise InvalidTransitionError(
+            "No failed shot can be generated yet: "
+            + "; ".join(
+                shot.status_reason for shot in Shot.objects.filter(pk__in=[s.pk for s in still])
+            )
+        )
+    return retryable

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,18 +15,21 @@ from django.utils import timezone
 from briefs import checks
 from briefs.models import Brief, Shot
 from briefs.pipeline.context import Providers
+from briefs.pipeline.grounding import cleared_references, ground_shot
 from briefs.pipeline.handoffs import Clock, attempt_number, log_handoff
 from briefs.pipeline.leases import claim, finish, lease_seconds, move
 from briefs.pipeline.routing import retry_brief_step
 from briefs.pipeline.scheduling import NextStep, schedule
+from briefs.pipeline.settlement import settle_brief
 from briefs.pipeline.states import InvalidTransitionError, LeaseLost, Outcome, Step
-from briefs.pipeline.takes import first_takes
+from briefs.pipeline.takes import first_takes, set_shot_status
 from studio.ai.pricing import cost_for
 from studio.ai.types import (
     PermanentProviderError,
     Plan,
     PlanRequest,
     Reference,
+    ShotSpec,
     TransientProviderError,
 )
 
@@ -40,6 +43,7 @@ def references_for(assets: Iterable[Any]) -> list[Reference]:
             text=" ".join(p for p in (asset.description, asset.caption) if p),
             image_path=_image_path(asset),
             palette=tuple(asset.palette or ()),
+            characters=tuple(character.name for character in asset.characters.all()),
         )
         for asset in assets
     ]
@@ -69,7 +73,7 @@ def plan(brief_id: int, *, owner: str, providers: Providers) -> list[NextStep]:
     clock = Clock()
     brief = Brief.objects.select_related("ip").get(pk=brief_id)
     attempt = attempt_number(brief_id=brief_id, step=Step.PLAN)
-    assets = list(brief.references.all())
+    assets = list(brief.references.prefetch_related("characters"))
     planner = providers.get_planner()
     request = PlanRequest(
         title=brief.title,
@@ -83,6 +87,7 @@ def plan(brief_id: int, *, owner: str, providers: Providers) -> list[NextStep]:
         style_notes=brief.ip.style_notes,
         palette=tuple(brief.ip.palette or ()),
         references=tuple(references_for(assets)),
+        characters=tuple(brief.ip.characters.values_list("name", flat=True)),
     )
     try:
         answer: Plan | None = planner.plan(request)
@@ -118,9 +123,11 @@ def plan(brief_id: int, *, owner: str, providers: Providers) -> list[NextStep]:
                     lease_expires_at=None if gate else timezone.now() + lease_seconds(),
                     spent=F("spent") + cost,
                 )
-                planned = _create_shots(brief, answer)
+                grounded = _ground(brief, _create_shots(brief, answer), owner)
                 if not gate:
-                    next_steps = first_takes(planned)
+                    next_steps = first_takes(grounded)
+                    if not grounded:
+                        settle_brief(brief_id)
             elif retry:
                 move(Brief, brief_id, owner=owner, spent=F("spent") + cost)
                 next_steps = [NextStep("plan", brief_id)]
@@ -162,7 +169,7 @@ def _clamp(model: type, field: str, value: str) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def _create_shots(brief: Brief, answer: Plan) -> list[tuple[Shot, list[int]]]:
+def _create_shots(brief: Brief, answer: Plan) -> list[tuple[Shot, ShotSpec]]:
     shots = Shot.objects.bulk_create(
         Shot(
             brief=brief,
@@ -174,15 +181,43 @@ def _create_shots(brief: Brief, answer: Plan) -> list[tuple[Shot, list[int]]]:
         )
         for order, spec in enumerate(answer.shots, 1)
     )
-    planned = [
-        (shot, list(dict.fromkeys(spec.reference_ids)))
-        for shot, spec in zip(shots, answer.shots, strict=True)
-    ]
-    through = Shot.references.through
-    through.objects.bulk_create(
-        through(shot_id=shot.pk, asset_id=asset_id) for shot, refs in planned for asset_id in refs
-    )
-    return planned
+    return list(zip(shots, answer.shots, strict=True))
+
+
+def _ground(
+    brief: Brief, planned: Sequence[tuple[Shot, ShotSpec]], owner: str
+) -> list[tuple[Shot, list[int]]]:
+    """Ground every planned shot; return the shots that may be generated, with references."""
+    cleared = cleared_references(brief)
+    ready = []
+    for shot, spec in planned:
+        clock = Clock()
+        grounding = ground_shot(
+            brief,
+            order=shot.order,
+            names=spec.characters,
+            reference_ids=spec.reference_ids,
+            cleared=cleared,
+        )
+        shot.references.set(grounding.reference_ids)
+        shot.characters.set(grounding.characters)
+        result = grounding.result
+        if result.passed:
+            ready.append((shot, grounding.reference_ids))
+        else:
+            set_shot_status(shot.pk, Shot.Status.FAILED, reason="; ".join(result.reasons))
+        log_handoff(
+            brief_id=brief.pk,
+            shot_id=shot.pk,
+            step=Step.GROUND,
+            outcome=Outcome.PASSED if result.passed else Outcome.ROUTED,
+            clock=clock,
+            owner=owner,
+            confidence=result.confidence,
+            reasons=result.reasons,
+            detail={"checks": result.findings_json(), "references": grounding.reference_ids},
+        )
+    return ready
 
 
 def approve_plan(*, brief_id: int, user: Any) -> Brief:
@@ -200,7 +235,12 @@ def approve_plan(*, brief_id: int, user: Any) -> Brief:
         )
         if moved != 1:
             raise InvalidTransitionError("This plan is not waiting for approval.")
-        shots = list(Shot.objects.filter(brief_id=brief_id).prefetch_related("references"))
+        # Shots that failed grounding wait for a person, not for the gate.
+        shots = list(
+            Shot.objects.filter(brief_id=brief_id, status=Shot.Status.PLANNED).prefetch_related(
+                "references"
+            )
+        )
         schedule(first_takes([(shot, [r.pk for r in shot.references.all()]) for shot in shots]))
         log_handoff(
             brief_id=brief_id,

@@ -131,6 +131,7 @@ class _ShotOut(BaseModel):
     camera: str
     duration_s: int
     reference_ids: list[int] = Field(default_factory=list)
+    characters: list[str] = Field(default_factory=list)
 
 
 class _PlanOut(BaseModel):
@@ -154,7 +155,9 @@ class _CritiqueOut(BaseModel):
 _PLANNER_INSTRUCTION = (
     "You are a storyboard artist for an animation studio. Split the beat into shots for a video "
     "model. Each prompt is self-contained: subject, action, setting, lighting, lens and style. "
-    "Use only the reference asset ids you are given. Answer in JSON only."
+    "Use only the reference asset ids you are given. Name the characters who appear in each "
+    "shot, and give each shot references showing those characters and no others. "
+    "Answer in JSON only."
 )
 
 
@@ -189,6 +192,7 @@ class GeminiPlanner:
                     camera=shot.camera.strip(),
                     duration_s=shot.duration_s,
                     reference_ids=tuple(shot.reference_ids),
+                    characters=tuple(name.strip() for name in shot.characters if name.strip()),
                 )
                 for shot in out.shots
             ),
@@ -201,6 +205,7 @@ class GeminiPlanner:
 def _plan_prompt(request: PlanRequest) -> str:
     references = "\n".join(
         f"- [asset {r.asset_id}] {r.title}: {r.text[:300]}"
+        + (f" (shows {', '.join(r.characters)})" if r.characters else "")
         + (f" (palette {', '.join(r.palette)})" if r.palette else "")
         for r in request.references
     )
@@ -213,6 +218,7 @@ def _plan_prompt(request: PlanRequest) -> str:
         f"Aspect ratio: {request.aspect_ratio}\n"
         f"Seconds per shot: {request.seconds_per_shot}\n"
         f"Avoid: {request.negative_prompt}\n"
+        f"Characters: {', '.join(request.characters) or 'none'}\n"
         f"References:\n{references or '- none'}\n\n"
         f"Beat: {request.beat}\n\n"
         f"Write exactly {request.shot_count} shots, each {request.seconds_per_shot} seconds, "

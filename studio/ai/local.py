@@ -68,14 +68,11 @@ class LocalPlanner:
         beats = _split_beat(request.beat) or [request.title or "establishing view"]
         cameras = _cameras_for(request.tone)
         colours = ", ".join(dict.fromkeys(media.colour_name(c) for c in request.palette))
-        refs = request.references
-        per_shot = min(3, max(1, math.ceil(len(refs) / max(request.shot_count, 1))))
         shots = []
         for index in range(request.shot_count):
-            assigned = tuple(
-                refs[(index * per_shot + j) % len(refs)] for j in range(min(per_shot, len(refs)))
-            )
             beat = beats[index % len(beats)]
+            cast = _named_in(beat, request.characters)
+            assigned = _references_for_cast(request.references, cast, index)
             framing = _FRAMINGS[index % len(_FRAMINGS)]
             parts = [
                 f"{framing} {beat}.",
@@ -91,9 +88,44 @@ class LocalPlanner:
                     camera=cameras[index % len(cameras)],
                     duration_s=request.seconds_per_shot,
                     reference_ids=tuple(dict.fromkeys(r.asset_id for r in assigned)),
+                    characters=cast,
                 )
             )
         return Plan(shots=tuple(shots), model=self.model)
+
+
+def _named_in(text: str, characters: Sequence[str]) -> tuple[str, ...]:
+    """Return the characters a stretch of the beat names (by first name or full name)."""
+    lowered = text.lower()
+    return tuple(
+        name
+        for name in characters
+        if re.search(rf"\b{re.escape(name.lower())}\b", lowered)
+        or re.search(rf"\b{re.escape(name.split()[0].lower())}\b", lowered)
+    )
+
+
+def _references_for_cast(
+    references: Sequence[Reference], cast: Sequence[str], index: int
+) -> tuple[Reference, ...]:
+    """Pick up to three references: each named character's, then art that shows nobody.
+
+    A reference showing a character the shot does not name is never picked: it would steer
+    the render towards the wrong character.
+    """
+    chosen: list[Reference] = []
+    for name in cast:
+        shows = [r for r in references if name in r.characters and set(r.characters) <= set(cast)]
+        chosen.extend(shows[:1])
+    neutral = [r for r in references if not r.characters]
+    if neutral:
+        for offset in range(len(neutral)):
+            if len(chosen) >= 3:
+                break
+            candidate = neutral[(index + offset) % len(neutral)]
+            if candidate not in chosen:
+                chosen.append(candidate)
+    return tuple(dict.fromkeys(chosen))[:3]
 
 
 def _split_beat(beat: str) -> list[str]:

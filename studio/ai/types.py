@@ -18,6 +18,8 @@ class Reference:
     text: str
     image_path: str | None
     palette: tuple[str, ...] = ()
+    # The IP's characters this asset shows (empty for settings, props and style art).
+    characters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class PlanRequest:
     style_notes: str
     palette: tuple[str, ...]
     references: tuple[Reference, ...]
+    # The names of the IP's characters, so a plan can say who is in each shot.
+    characters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class ShotSpec:
     camera: str
     duration_s: int
     reference_ids: tuple[int, ...]
+    # The characters who appear in the shot, by name.
+    characters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
