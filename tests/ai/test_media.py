@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import time
 
 import pytest
@@ -124,3 +125,39 @@ def test_colour_names_and_dominant_colours():
     colours = media.dominant_colours(buffer.getvalue(), k=2)
 
     assert [media.colour_name(c) for c in colours] == ["crimson", "navy"]
+
+
+def test_even_sample_keeps_a_bounded_evenly_spread_sample():
+    sample = media.EvenSample(16)
+
+    for index in range(10_000):
+        sample.offer(index)
+
+    kept = sample.items
+    assert sample.offered == 10_000
+    assert 8 < len(kept) <= 16
+    assert kept[0] == 0
+    assert len({b - a for a, b in itertools.pairwise(kept)}) == 1
+    assert kept[-1] >= 10_000 - (kept[1] - kept[0])
+
+
+def test_probe_keeps_only_a_capped_sample_of_frames_but_measures_them_all(reference, monkeypatch):
+    # Given a 48-frame clip, its full probe, and a cap of 8 kept frames
+    clip = render(reference)
+    full = media.probe_video(clip)
+    mosaic_widths = []
+    mosaic = media._mosaic
+    monkeypatch.setattr(media, "MAX_PROBE_FRAMES", 8)
+    monkeypatch.setattr(
+        media, "_mosaic", lambda images: mosaic_widths.append(len(images)) or mosaic(images)
+    )
+
+    # When it is probed again
+    capped = media.probe_video(clip)
+
+    # Then every frame counts towards the measures, but no more than 8 are kept for the palette
+    assert mosaic_widths and max(mosaic_widths) <= 8
+    assert capped.frame_count == full.frame_count == 48
+    assert capped.mean_luma == pytest.approx(full.mean_luma)
+    assert capped.frozen_ratio == pytest.approx(full.frozen_ratio)
+    assert media.palette_distance(capped.dominant_palette, full.dominant_palette) < 0.1
