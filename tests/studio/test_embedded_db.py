@@ -1,4 +1,4 @@
-"""The embedded database comes back after a hard stop: empty, corrupt or stale handles, orphans."""
+"""The embedded database comes back after a hard stop; the run command serves the whole site."""
 
 import contextlib
 import json
@@ -179,6 +179,15 @@ def wait_healthy(port: int, run: subprocess.Popen, log: Path, timeout: float = 2
     pytest.fail(f"/healthz never answered 200:\n{log.read_text()}")
 
 
+def status_of(port: int, path: str, method: str = "GET") -> int:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 def kill_group(run: subprocess.Popen) -> None:
     """Stop the way a crashed terminal or an OOM kill does: TERM to all, then KILL to all."""
     os.killpg(run.pid, signal.SIGTERM)
@@ -193,8 +202,13 @@ def test_the_run_command_comes_back_after_being_killed_with_its_data(state_dir, 
     port = free_port()
     run = start_run_command(state_dir, port, log)
     try:
-        # Given a healthy run with a row of our own in the database
+        # Given a healthy run serving pages, static files, the API and MCP from one server
         assert wait_healthy(port, run, log) == {"status": "ok"}
+        assert status_of(port, "/accounts/login/") == 200
+        assert status_of(port, "/static/vendor/htmx/htmx.min.js") == 200
+        assert status_of(port, "/api/v1/openapi.json") == 200
+        assert status_of(port, "/mcp/", method="POST") == 401  # asks for a token: not a 404
+        # and a row of our own in the database
         created = manage(
             state_dir,
             "shell",
