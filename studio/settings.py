@@ -62,6 +62,9 @@ PRODUCTION = STUDIO_ENV == "production"
 STATE_DIR = Path(env_str("STUDIO_STATE_DIR", str(BASE_DIR / ".studio")))
 
 DEBUG = env_bool("DJANGO_DEBUG", default=not PRODUCTION)
+if PRODUCTION and DEBUG:
+    # Debug pages show settings, SQL and tracebacks to whoever triggers an error.
+    raise ImproperlyConfigured("DJANGO_DEBUG=true is refused when STUDIO_ENV=production.")
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
