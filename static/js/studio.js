@@ -14,5 +14,10 @@
     });
   }
 
+  // No eval and no injected <style> element: the policy allows neither, and studio.css styles the
+  // request indicators. Set here rather than in a meta tag, which a page's own htmx-config meta
+  // (the board's response handling) would shadow; htmx reads both once the document is parsed.
+  htmx.config.allowEval = false;
+  htmx.config.includeIndicatorStyles = false;
   htmx.onLoad(applyStyles);
 })();
