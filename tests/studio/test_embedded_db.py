@@ -3,10 +3,12 @@
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -127,11 +129,14 @@ def manage(state_dir: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def state_dir(tmp_path):
-    state = tmp_path / "state"
+def state_dir():
+    # Not under tmp_path: as root the server runs as another user, who must traverse the path,
+    # and every pytest session that starts resets /tmp/pytest-of-<user> to owner-only.
+    state = Path(tempfile.mkdtemp(prefix="studio-recovery-")) / "state"
     yield state
-    # Leave no server behind, whatever the test did.
+    # Leave no server and no data behind, whatever the test did.
     embedded_db.stop(state)
+    shutil.rmtree(state.parent)
 
 
 def test_embedded_db_stop_survives_an_empty_handle_file(state_dir):
@@ -146,6 +151,50 @@ def test_embedded_db_stop_survives_an_empty_handle_file(state_dir):
     assert result.returncode == 0, result.stderr
     assert "embedded PostgreSQL stopped" in result.stdout
     assert not embedded_db.is_running(state_dir)
+
+
+def count_survivors(state_dir: Path) -> str:
+    result = manage(
+        state_dir,
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.contrib.auth.models import User; "
+        "print(User.objects.filter(username='survivor').count())",
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_a_killed_server_whose_pid_was_reused_starts_again_with_its_data(state_dir):
+    # Given a server holding a committed row
+    assert manage(state_dir, "migrate", "--noinput", "auth").returncode == 0
+    created = manage(
+        state_dir,
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.contrib.auth.models import User; User.objects.create(username='survivor')",
+    )
+    assert created.returncode == 0, created.stderr
+    pgdata = embedded_db.pgdata_dir(state_dir).resolve()
+
+    # When the server is SIGKILLed and its pid now belongs to another, live process
+    server = embedded_db.postmaster(pgdata)
+    server.kill()
+    server.wait(timeout=30)
+    bystander = subprocess.Popen(["sleep", "120"])
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        (pgdata / "postmaster.pid").write_text("\n".join([str(bystander.pid), *lines[1:]]) + "\n")
+
+        # Then the next process to need the database starts it again, and the row is there
+        assert count_survivors(state_dir) == "1"
+        assert embedded_db.is_running(state_dir)
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
 
 
 def free_port() -> int:
@@ -227,15 +276,7 @@ def test_the_run_command_comes_back_after_being_killed_with_its_data(state_dir, 
         # Then it starts again, healthy, with the row still there
         run = start_run_command(state_dir, port, log)
         assert wait_healthy(port, run, log) == {"status": "ok"}
-        kept = manage(
-            state_dir,
-            "shell",
-            "--no-imports",
-            "-c",
-            "from django.contrib.auth.models import User; "
-            "print(User.objects.filter(username='survivor').count())",
-        )
-        assert kept.stdout.strip() == "1", kept.stderr
+        assert count_survivors(state_dir) == "1"
 
         # And Ctrl-C stops the server it adopted from the killed run
         os.killpg(run.pid, signal.SIGINT)
