@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from retrieval.models import IP, Asset, Character
+from retrieval.validation import ContentRejected, check_size
 
 
 def _territory(value: str) -> str | None:
@@ -78,6 +79,15 @@ class AssetUploadForm(forms.Form):
     def __init__(self, *args, ip: IP, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["characters"].queryset = ip.characters.order_by("name")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        # Before anyone reads it: Django has spooled a large upload to disk, not to memory.
+        try:
+            check_size(upload.size)
+        except ContentRejected as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return upload
 
     def clean_tags(self) -> list[str]:
         return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from retrieval.models import IP, Asset, Character
 from retrieval.services import AssetRejected, asset_ingest
+from retrieval.validation import ContentRejected, check_size
 
 TRUE_WORDS = {"1", "true", "yes", "y"}
 
@@ -140,6 +141,10 @@ def _import_row(
     path = (root / str(row.get("file", ""))).resolve()
     if not row.get("file") or not path.is_relative_to(root) or not path.is_file():
         raise AssetRejected(f"file {row.get('file')!r} not found inside the import folder")
+    try:
+        check_size(path.stat().st_size)
+    except ContentRejected as exc:
+        raise AssetRejected(str(exc)) from exc
     slugs = row.get("characters") or []
     characters = list(Character.objects.filter(ip=ip, slug__in=slugs))
     if len(characters) != len(set(slugs)):

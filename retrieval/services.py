@@ -66,10 +66,7 @@ def asset_ingest(
         raise AssetRejected("An asset needs a title.")
     if replaces is not None and replaces.ip_id != ip.pk:
         raise AssetRejected("A new version must stay in the same IP as the asset it replaces.")
-    sha256 = hashlib.sha256(data).hexdigest()
-    existing = (
-        Asset.objects.filter(ip=ip, sha256=sha256).order_by("-is_current", "-version").first()
-    )
+    existing = _asset_with_bytes(ip, data)
     if existing is not None:
         return IngestResult(asset=existing, created=False, deduplicated=True)
     character_rows = _characters_of(ip, characters)
@@ -78,6 +75,10 @@ def asset_ingest(
         checked = check_upload(kind=kind, file_name=file_name, data=data)
     except ContentRejected as exc:
         raise AssetRejected(str(exc)) from exc
+    # Images are stored re-encoded: the same picture uploaded again matches on what was stored.
+    existing = _asset_with_bytes(ip, checked.data)
+    if existing is not None:
+        return IngestResult(asset=existing, created=False, deduplicated=True)
 
     written: list = []
     try:
@@ -89,8 +90,8 @@ def asset_ingest(
                 description=_with_notes(description, checked.notes),
                 tags=[t.strip() for t in tags if t.strip()],
                 mime_type=checked.mime_type,
-                byte_size=len(data),
-                sha256=sha256,
+                byte_size=len(checked.data),
+                sha256=hashlib.sha256(checked.data).hexdigest(),
                 width=checked.width,
                 height=checked.height,
                 duration_s=checked.duration_s,
@@ -122,6 +123,11 @@ def asset_ingest(
         _delete_files(written)
         raise
     return IngestResult(asset=asset, created=True, deduplicated=False, notes=tuple(checked.notes))
+
+
+def _asset_with_bytes(ip: IP, data: bytes) -> Asset | None:
+    sha256 = hashlib.sha256(data).hexdigest()
+    return Asset.objects.filter(ip=ip, sha256=sha256).order_by("-is_current", "-version").first()
 
 
 def _characters_of(ip: IP, characters: Sequence[Character | int]) -> list[Character]:

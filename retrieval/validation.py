@@ -25,6 +25,10 @@ _IMAGE_FORMATS = {
     "WEBP": "image/webp",
 }
 _IMAGE_KINDS = {"still", "style_frame", "logo"}
+# What an accepted image is re-encoded as: its own format, except GIF (one frame is kept, and a
+# PNG holds it without GIF's 256-colour palette).
+_STORED_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "GIF": "PNG", "WEBP": "WEBP"}
+_SUFFIXES = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
 
 
 class ContentRejected(ValueError):
@@ -48,13 +52,9 @@ class CheckedFile:
 
 def check_upload(*, kind: str, file_name: str, data: bytes) -> CheckedFile:
     """Validate bytes for an asset kind by content and return what to store, or raise."""
-    limit = settings.RETRIEVAL_MAX_UPLOAD_BYTES
     if not data:
         raise ContentRejected("The file is empty.")
-    if len(data) > limit:
-        raise ContentRejected(
-            f"The file is {filesizeformat(len(data))}; the limit is {filesizeformat(limit)}."
-        )
+    check_size(len(data))
     sniffed = sniff(data)
     if sniffed == "svg":
         raise ContentRejected(
@@ -76,6 +76,15 @@ def check_upload(*, kind: str, file_name: str, data: bytes) -> CheckedFile:
             data=data, file_name=_safe_name(file_name, suffix), mime_type="text/markdown"
         )
     raise ContentRejected(f"Unknown asset kind {kind!r}.")
+
+
+def check_size(size: int) -> None:
+    """Refuse a file over RETRIEVAL_MAX_UPLOAD_BYTES; call it before reading the file."""
+    limit = settings.RETRIEVAL_MAX_UPLOAD_BYTES
+    if size > limit:
+        raise ContentRejected(
+            f"The file is {filesizeformat(size)}; the limit is {filesizeformat(limit)}."
+        )
 
 
 def sniff(data: bytes) -> str:
@@ -137,22 +146,34 @@ def _check_image(file_name: str, data: bytes) -> CheckedFile:
         image = image.convert(
             "RGBA" if "A" in image.mode or "transparency" in image.info else "RGB"
         )
-    if notes:
-        data, image_format = _encode(image), "PNG"
-        file_name = _safe_name(file_name, ".png", force=True)
-    else:
-        file_name = _safe_name(file_name, "." + image_format.lower().replace("jpeg", "jpg"))
+    stored_format = _STORED_FORMATS[image_format]
     rgb = image.convert("RGB")
     return CheckedFile(
-        data=data,
-        file_name=file_name,
-        mime_type=_IMAGE_FORMATS[image_format],
+        data=_reencode(image, stored_format),
+        file_name=_safe_name(file_name, _SUFFIXES[stored_format]),
+        mime_type=_IMAGE_FORMATS[stored_format],
         width=image.width,
         height=image.height,
         thumbnail_webp=thumbnail_webp(rgb),
         palette=list(media.dominant_colours(_encode(_small(rgb)), 5)),
         notes=notes,
     )
+
+
+def _reencode(image: Image.Image, image_format: str) -> bytes:
+    """Write the pixels alone: no metadata, colour profile or trailing bytes of the upload."""
+    # A fresh image carries no info for Pillow to copy (it copies a JPEG's comment and a PNG's
+    # ICC profile from it), and nothing after the image's end marker was ever decoded, so a
+    # script in either does not reach storage (OWASP file-upload guidance).
+    image = Image.frombytes(image.mode, image.size, image.tobytes())
+    out = io.BytesIO()
+    if image_format == "JPEG":
+        image.save(out, format="JPEG", quality=90, optimize=True)
+    elif image_format == "WEBP":
+        image.save(out, format="WEBP", lossless=True)
+    else:
+        image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def _bomb_message(file_name: str, max_pixels: int, size: tuple[int, int] | None = None) -> str:
@@ -226,10 +247,10 @@ def _encode(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _safe_name(file_name: str, suffix: str, *, force: bool = False) -> str:
+def _safe_name(file_name: str, suffix: str) -> str:
     """Keep the stem of the client's name (no directories) and a suffix that matches the bytes."""
     stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in PurePath(file_name).stem)
     stem = stem.strip("-")[:80] or "asset"
     given = PurePath(file_name).suffix.lower()
-    keep = (not force and given == suffix) or (suffix == ".jpg" and given == ".jpeg")
+    keep = given == suffix or (suffix == ".jpg" and given == ".jpeg")
     return stem + (given if keep else suffix)

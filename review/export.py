@@ -6,9 +6,12 @@ import csv
 import hashlib
 import io
 import json
+import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import IO
 
 import opentimelineio as otio
 from django.core.exceptions import PermissionDenied
@@ -22,12 +25,16 @@ from studio.roles import Role, has_role
 
 # Editors' default timeline rate; clips are placed by their measured duration at this rate.
 TIMELINE_RATE = 24
+# Media is copied into the archive in pieces this big, so no clip is ever held whole in memory.
+COPY_CHUNK_BYTES = 1024 * 1024
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
 class ExportArchive:
     filename: str
-    data: bytes
+    file: IO[bytes]
     take_count: int
 
 
@@ -147,6 +154,13 @@ def _timeline(brief: Brief, takes: list[Take]) -> str:
     return otio.adapters.write_to_string(timeline, "otio_json")
 
 
+def csv_safe(value: object) -> object:
+    """Return a text cell a spreadsheet will show as text, never run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def _shots_csv(entries: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -167,42 +181,46 @@ def _shots_csv(entries: list[dict]) -> str:
     for entry in entries:
         approvals = [d for d in entry["decisions"] if d["applied"] and d["verdict"] == "approved"]
         last = approvals[-1] if approvals else {"by": "", "at": ""}
-        writer.writerow(
-            [
-                entry["shot"]["order"],
-                entry["take"]["number"],
-                entry["take"]["duration_s"],
-                entry["media"]["path"],
-                entry["take"]["model"],
-                entry["take"]["seed"],
-                entry["take"]["prompt"],
-                last["by"],
-                last["at"],
-                entry["cost"],
-            ]
-        )
+        row = [
+            entry["shot"]["order"],
+            entry["take"]["number"],
+            entry["take"]["duration_s"],
+            entry["media"]["path"],
+            entry["take"]["model"],
+            entry["take"]["seed"],
+            entry["take"]["prompt"],
+            last["by"],
+            last["at"],
+            entry["cost"],
+        ]
+        writer.writerow([csv_safe(cell) for cell in row])
     return out.getvalue()
 
 
-def build_export(*, brief: Brief, user) -> ExportArchive:
-    """Zip the brief's approved takes with manifest.json, shots.csv and an .otio timeline."""
-    if not user.is_authenticated or not (
-        has_role(user, Role.PRODUCER) or has_role(user, Role.CREATIVE_DIRECTOR)
+def _media_entry(take: Take) -> zipfile.ZipInfo:
+    # Stored, not deflated: video is already compressed, deflating it again saves nothing.
+    return zipfile.ZipInfo(_media_name(take), date_time=time.localtime()[:6])
+
+
+def _copy_media(take: Take, archive: zipfile.ZipFile) -> str:
+    """Copy a take's clip into the archive piece by piece; return its SHA-256."""
+    digest = hashlib.sha256()
+    with (
+        take.media.open("rb") as source,
+        archive.open(_media_entry(take), "w", force_zip64=True) as target,
     ):
-        raise PermissionDenied("Only a producer or a creative director may export a cut.")
-    takes = [take for take in approved_takes(brief=brief) if take.media]
-    if not takes:
-        raise ReviewError("Nothing to export yet: no shot of this brief has an approved take.")
-    slug = slugify(brief.title) or f"brief-{brief.pk}"
-    buffer = io.BytesIO()
+        while chunk := source.read(COPY_CHUNK_BYTES):
+            digest.update(chunk)
+            target.write(chunk)
+    return digest.hexdigest()
+
+
+def _write_archive(file: IO[bytes], *, brief: Brief, user, takes: list[Take], slug: str) -> int:
+    """Write the export zip into file; return how many takes it holds."""
     entries = []
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for take in takes:
-            with take.media.open("rb") as media_file:
-                data = media_file.read()
-            # Video is already compressed; deflating it again costs time and saves nothing.
-            archive.writestr(_media_name(take), data, compress_type=zipfile.ZIP_STORED)
-            entries.append(_take_entry(take, _media_name(take), hashlib.sha256(data).hexdigest()))
+            entries.append(_take_entry(take, _media_name(take), _copy_media(take, archive)))
         manifest = {
             "format": "studio-export/1",
             "exported_at": timezone.now().isoformat(),
@@ -227,6 +245,28 @@ def build_export(*, brief: Brief, user) -> ExportArchive:
         archive.writestr("manifest.json", json.dumps(manifest, indent=2))
         archive.writestr("shots.csv", _shots_csv(entries))
         archive.writestr(f"{slug}.otio", _timeline(brief, takes))
-    return ExportArchive(
-        filename=f"{slug}-approved.zip", data=buffer.getvalue(), take_count=len(entries)
-    )
+    return len(entries)
+
+
+def build_export(*, brief: Brief, user) -> ExportArchive:
+    """Zip the brief's approved takes with manifest.json, shots.csv and an .otio timeline.
+
+    The zip is written to an anonymous temporary file, which closing removes.
+    """
+    if not user.is_authenticated or not (
+        has_role(user, Role.PRODUCER) or has_role(user, Role.CREATIVE_DIRECTOR)
+    ):
+        raise PermissionDenied("Only a producer or a creative director may export a cut.")
+    takes = [take for take in approved_takes(brief=brief) if take.media]
+    if not takes:
+        raise ReviewError("Nothing to export yet: no shot of this brief has an approved take.")
+    slug = slugify(brief.title) or f"brief-{brief.pk}"
+    # The caller closes the file (FileResponse does once it is sent), which removes it.
+    file = tempfile.TemporaryFile(suffix=".zip")  # noqa: SIM115
+    try:
+        take_count = _write_archive(file, brief=brief, user=user, takes=takes, slug=slug)
+    except BaseException:
+        file.close()
+        raise
+    file.seek(0)
+    return ExportArchive(filename=f"{slug}-approved.zip", file=file, take_count=take_count)

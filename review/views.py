@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import io
 import json
 
 from django.conf import settings
@@ -416,8 +415,9 @@ def export(request: HttpRequest, brief_id: int) -> HttpResponse:
     except services.ReviewError as error:
         messages.error(request, str(error))
         return redirect("review:board", brief_id=brief.pk)
+    # FileResponse streams the temporary file and closes (so removes) it when done.
     return FileResponse(
-        io.BytesIO(archive.data),
+        archive.file,
         as_attachment=True,
         filename=archive.filename,
         content_type="application/zip",

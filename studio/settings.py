@@ -62,6 +62,9 @@ PRODUCTION = STUDIO_ENV == "production"
 STATE_DIR = Path(env_str("STUDIO_STATE_DIR", str(BASE_DIR / ".studio")))
 
 DEBUG = env_bool("DJANGO_DEBUG", default=not PRODUCTION)
+if PRODUCTION and DEBUG:
+    # Debug pages show settings, SQL and tracebacks to whoever triggers an error.
+    raise ImproperlyConfigured("DJANGO_DEBUG=true is refused when STUDIO_ENV=production.")
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
@@ -86,6 +89,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    "csp",
     # django-ninja serves its API docs from its own bundled static files only as an app.
     "ninja",
     "studio",
@@ -98,6 +102,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -165,7 +170,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+# Behind reverse proxies the socket's address is the last proxy's, which would throttle every
+# user as one: AXES_PROXY_COUNT says how many proxies append to X-Forwarded-For (docs/deploy.md).
+TRUSTED_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "studio.proxies.client_ip"
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -222,6 +230,27 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files (htmx
+# is vendored), nothing inline, no eval. Media comes from this site, or from the object storage
+# origins listed in CSP_MEDIA_SOURCES (e.g. https://bucket.s3.eu-west-1.amazonaws.com).
+CSP_MEDIA_SOURCES = env_list("CSP_MEDIA_SOURCES", [])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # data: for the small icons the API docs (Swagger UI) draw.
+        "img-src": ["'self'", "data:", *CSP_MEDIA_SOURCES],
+        "media-src": ["'self'", *CSP_MEDIA_SOURCES],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Celery -------------------------------------------------------------------------------------
 # The database is the memory of the pipeline; the broker only carries wake-up calls. Results are

@@ -18,9 +18,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Report database, pgvector, broker and worker health; 503 when anything is down."""
+    """Report up or down to anyone and each check's details to staff; 503 when anything is down."""
     healthy, report = health_report()
-    return JsonResponse(report, status=200 if healthy else 503)
+    # Check details carry raw error text (hosts, users, paths): not for anonymous monitors.
+    body = report if request.user.is_staff else {"status": report["status"]}
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

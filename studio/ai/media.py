@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import colorsys
 import io
-import itertools
 import math
 import random
 import re
@@ -23,6 +22,9 @@ _MARGIN = 1.3
 # is "frozen"; x264 keeps a held frame well under it, the slowest drift we render stays above.
 _FROZEN_DIFF = 0.35
 _THUMB_WIDTH = 128
+# Thumbnails probe_video keeps for the palette: the 8 s clips we render fit whole (the sample is
+# then exactly what it always was), a long upload is thinned instead of filling memory.
+MAX_PROBE_FRAMES = 256
 
 _DEFAULT_PALETTE = ("#1d3557", "#457b9d", "#a8dadc", "#f1faee", "#e63946")
 
@@ -228,37 +230,66 @@ def sample_frames(video_bytes: bytes, *, count: int = 6, max_width: int = 640) -
     return sampled
 
 
+class EvenSample:
+    """Keep at most `limit` items, evenly spread over however many are offered."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(limit, 1)
+        self.items: list = []
+        self.offered = 0
+        self._stride = 1
+
+    def offer(self, item: object) -> None:
+        """Keep the item when it falls on the stride; halve the sample when it overflows."""
+        if self.offered % self._stride == 0:
+            self.items.append(item)
+            if len(self.items) > self.limit:
+                # Every other kept item sits on the doubled stride, so the spread stays even.
+                self.items = self.items[::2]
+                self._stride *= 2
+        self.offered += 1
+
+
 def probe_video(video_bytes: bytes, *, palette_size: int = 5) -> VideoProbe:
     """Decode a clip and measure duration, size, brightness, motion and colours."""
+    luma_sum = luma_std_sum = 0.0
+    frozen = 0
+    previous: Image.Image | None = None
+    # Frame statistics are running sums; only the palette's sample of thumbnails is kept.
+    sample = EvenSample(MAX_PROBE_FRAMES)
     try:
         with av.open(io.BytesIO(video_bytes), mode="r") as container:
             stream = container.streams.video[0]
             fps = float(stream.average_rate or stream.guessed_rate or 0)
             width, height = stream.codec_context.width, stream.codec_context.height
-            thumbs: list[Image.Image] = []
             thumb_size = (_THUMB_WIDTH, max(2, round(_THUMB_WIDTH * height / max(width, 1))))
             for frame in container.decode(stream):
-                thumbs.append(frame.reformat(*thumb_size, format="rgb24").to_image())
+                thumb = frame.reformat(*thumb_size, format="rgb24").to_image()
+                grey = thumb.convert("L")
+                stat = ImageStat.Stat(grey)
+                luma_sum += stat.mean[0]
+                luma_std_sum += stat.stddev[0]
+                if previous is not None:
+                    difference = ImageStat.Stat(ImageChops.difference(previous, grey)).mean[0]
+                    frozen += difference < _FROZEN_DIFF
+                previous = grey
+                sample.offer(thumb)
     except (av.FFmpegError, IndexError) as exc:
         raise MediaError(f"not a decodable video: {exc}") from exc
-    if not thumbs:
+    frame_count = sample.offered
+    if not frame_count:
         raise MediaError("video has no frames")
-    greys = [thumb.convert("L") for thumb in thumbs]
-    stats = [ImageStat.Stat(grey) for grey in greys]
-    pairs = list(itertools.pairwise(greys))
-    frozen = sum(
-        1 for a, b in pairs if ImageStat.Stat(ImageChops.difference(a, b)).mean[0] < _FROZEN_DIFF
-    )
+    thumbs = sample.items
     step = max(1, len(thumbs) // 8)
     return VideoProbe(
-        duration_s=len(thumbs) / fps if fps else 0.0,
+        duration_s=frame_count / fps if fps else 0.0,
         width=width,
         height=height,
-        frame_count=len(thumbs),
+        frame_count=frame_count,
         fps=fps,
-        mean_luma=sum(s.mean[0] for s in stats) / len(stats),
-        luma_std=sum(s.stddev[0] for s in stats) / len(stats),
-        frozen_ratio=frozen / len(pairs) if pairs else 1.0,
+        mean_luma=luma_sum / frame_count,
+        luma_std=luma_std_sum / frame_count,
+        frozen_ratio=frozen / (frame_count - 1) if frame_count > 1 else 1.0,
         dominant_palette=_dominant(_mosaic(thumbs[::step]), palette_size),
     )
 

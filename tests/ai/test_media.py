@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import time
 
 import pytest
@@ -167,3 +168,39 @@ def test_a_negative_prompt_forbidding_text_wins_over_a_prompt_asking_for_it(refe
 )
 def test_on_screen_text_is_only_what_the_prompt_asks_for(prompt, negative, expected):
     assert media.on_screen_text(prompt, negative) == expected
+
+
+def test_even_sample_keeps_a_bounded_evenly_spread_sample():
+    sample = media.EvenSample(16)
+
+    for index in range(10_000):
+        sample.offer(index)
+
+    kept = sample.items
+    assert sample.offered == 10_000
+    assert 8 < len(kept) <= 16
+    assert kept[0] == 0
+    assert len({b - a for a, b in itertools.pairwise(kept)}) == 1
+    assert kept[-1] >= 10_000 - (kept[1] - kept[0])
+
+
+def test_probe_keeps_only_a_capped_sample_of_frames_but_measures_them_all(reference, monkeypatch):
+    # Given a 48-frame clip, its full probe, and a cap of 8 kept frames
+    clip = render(reference)
+    full = media.probe_video(clip)
+    mosaic_widths = []
+    mosaic = media._mosaic
+    monkeypatch.setattr(media, "MAX_PROBE_FRAMES", 8)
+    monkeypatch.setattr(
+        media, "_mosaic", lambda images: mosaic_widths.append(len(images)) or mosaic(images)
+    )
+
+    # When it is probed again
+    capped = media.probe_video(clip)
+
+    # Then every frame counts towards the measures, but no more than 8 are kept for the palette
+    assert mosaic_widths and max(mosaic_widths) <= 8
+    assert capped.frame_count == full.frame_count == 48
+    assert capped.mean_luma == pytest.approx(full.mean_luma)
+    assert capped.frozen_ratio == pytest.approx(full.frozen_ratio)
+    assert media.palette_distance(capped.dominant_palette, full.dominant_palette) < 0.1

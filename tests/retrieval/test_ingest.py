@@ -1,5 +1,6 @@
 """Uploads and imports are checked by content; a rejected file leaves no row and no file."""
 
+import hashlib
 import io
 import os
 import struct
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from PIL import Image
 
 from retrieval.models import Asset, Rights
@@ -145,9 +147,9 @@ def test_cmyk_image_is_normalised_to_rgb_and_says_so():
 
     asset = result.asset
     with asset.file.open("rb") as handle, Image.open(handle) as stored:
-        assert stored.mode == "RGB"
+        assert (stored.mode, stored.format) == ("RGB", "JPEG")
     assert "converted from CMYK to RGB" in asset.description
-    assert asset.file.name.endswith(".png")
+    assert asset.file.name.endswith(".jpg")
 
 
 def test_animated_gif_keeps_its_first_frame():
@@ -173,6 +175,84 @@ def test_exif_orientation_is_applied():
 
     assert (result.asset.width, result.asset.height) == (20, 40)
     assert "rotated upright" in result.asset.description
+    # the pixels are stored upright, so no viewer rotates them a second time
+    with result.asset.file.open("rb") as handle, Image.open(handle) as stored:
+        assert stored.size == (20, 40) and not stored.getexif()
+
+
+def stored_bytes(asset: Asset) -> bytes:
+    with asset.file.open("rb") as handle:
+        return handle.read()
+
+
+def test_png_with_html_appended_is_stored_without_it():
+    # given a real PNG with an HTML page after its end chunk (a polyglot a browser may render)
+    payload = b"<html><script>alert(document.cookie)</script></html>"
+    polyglot = png_bytes(colour="#0f3d4c") + payload
+
+    # when it is uploaded
+    result = ingest(polyglot, file_name="quay.png")
+
+    # then the stored file is the picture alone, still a PNG, and its hash is of what was stored
+    data = stored_bytes(result.asset)
+    assert b"<script" not in data and b"<html" not in data
+    assert data.endswith(b"IEND\xaeB`\x82")
+    with Image.open(io.BytesIO(data)) as stored:
+        assert stored.format == "PNG" and stored.getpixel((1, 1)) == (15, 61, 76)
+    assert result.asset.sha256 == hashlib.sha256(data).hexdigest()
+    assert result.asset.byte_size == len(data)
+
+
+def test_jpeg_with_php_in_its_metadata_is_stored_without_it():
+    # given a JPEG with PHP in an EXIF field and in a comment
+    php = "<?php system($_GET['cmd']); ?>"
+    exif = Image.Exif()
+    exif[0x010E] = php  # ImageDescription
+    exif[0x0112] = 1
+    photo = encoded(Image.new("RGB", (40, 30), "teal"), "JPEG", exif=exif, comment=php)
+    assert php.encode() in photo
+
+    # when it is uploaded
+    result = ingest(photo, file_name="teal.jpg")
+
+    # then the stored JPEG has the picture and none of the metadata
+    data = stored_bytes(result.asset)
+    assert b"<?php" not in data and b"Exif" not in data
+    with Image.open(io.BytesIO(data)) as stored:
+        assert stored.format == "JPEG" and stored.size == (40, 30)
+    assert result.asset.file.name.endswith(".jpg") and result.asset.mime_type == "image/jpeg"
+
+
+def test_reupload_of_a_reencoded_image_is_deduplicated():
+    ip = IPFactory()
+    first = ingest(png_bytes() + b"<html>one</html>", ip=ip).asset
+
+    again = ingest(png_bytes() + b"<html>two</html>", ip=ip, file_name="copy.png")
+
+    assert again.deduplicated and again.asset == first
+
+
+def test_oversized_import_file_is_refused_before_it_is_read(settings, tmp_path, monkeypatch):
+    # given an import row whose file is over the limit
+    settings.RETRIEVAL_MAX_UPLOAD_BYTES = 1000
+    (tmp_path / "big.png").write_bytes(png_bytes() + b"\x00" * 2000)
+    (tmp_path / "manifest.json").write_text(
+        '{"ip": {"slug": "harbour", "name": "Harbour"}, "assets": [{"id": "b1", '
+        '"file": "big.png", "kind": "still", "title": "Big", "rights": {"holder": "Studio", '
+        '"licence": "Owned", "worldwide": true}}]}'
+    )
+    reads = []
+    read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda path: reads.append(path) or read_bytes(path))
+
+    # when the folder is imported
+    out = io.StringIO()
+    call_command("import_catalog", str(tmp_path), stdout=out, stderr=io.StringIO())
+
+    # then the row is rejected with the limit, and the file was never read
+    assert "the limit is 1000\xa0bytes" in out.getvalue()
+    assert tmp_path / "big.png" not in reads
+    assert Asset.objects.count() == 0
 
 
 def test_good_png_gets_thumbnail_palette_and_rights():

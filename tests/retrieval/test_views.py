@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.urls import reverse
 
 from retrieval.models import Asset
@@ -103,6 +103,31 @@ def test_rejected_upload_says_why_and_adds_nothing(client):
     )
 
     assert "SVG files are not accepted" in response.content.decode()
+    assert not Asset.objects.exists()
+
+
+def test_oversized_upload_is_refused_before_it_is_read(client, settings, monkeypatch):
+    # given an upload over the limit, which Django spools to a temporary file
+    settings.RETRIEVAL_MAX_UPLOAD_BYTES = 1000
+    settings.FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
+    ip = IPFactory()
+    client.force_login(catalog_admin())
+    reads = []
+    monkeypatch.setattr(
+        TemporaryUploadedFile,
+        "read",
+        property(lambda upload: reads.append(upload.name) or upload.file.read),
+    )
+    big = SimpleUploadedFile("quay.png", png_bytes() + b"\x00" * 2000, "image/png")
+
+    # when it is posted
+    response = client.post(
+        reverse("retrieval:asset_upload", args=[ip.slug]), upload_data(file=big), follow=True
+    )
+
+    # then the page says why, and nobody read the file into memory
+    assert "the limit is 1000\xa0bytes" in response.content.decode()
+    assert reads == []
     assert not Asset.objects.exists()
 
 

@@ -85,7 +85,7 @@ def test_opened_card_shows_player_prompt_references_checks_and_trail(client):
     part = "thumbnail" if reference.thumbnail else "file"
     assert reverse("retrieval:asset_file", args=[reference.pk, part]) in html
     assert "on-model" in html and "Boat drifts" in html and 'data-seek="2.000000"' in html
-    assert 'style="left: 50.00%;' in html
+    assert 'data-style="left: 50.00%;' in html
 
 
 def test_card_link_without_javascript_opens_the_shot_in_full_on_its_own_page(client):

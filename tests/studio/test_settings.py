@@ -47,6 +47,21 @@ def test_production_profile_refuses_to_start_without_its_secrets(missing):
     assert f"{missing} must be set when STUDIO_ENV=production" in result.stderr
 
 
+@pytest.mark.django_db
+def test_production_profile_refuses_debug():
+    # Given an otherwise complete production environment that also turns debug on
+    env = {**PRODUCTION_ENV, "DATABASE_URL": current_database_url(), "DJANGO_DEBUG": "true"}
+
+    # When Django starts
+    result = run_manage("check", env=env)
+
+    # Then it refuses, and says why
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_DEBUG=true is refused when STUDIO_ENV=production" in (
+        result.stderr
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from studio.models import WorkerHeartbeat
 from studio.tasks import ping
+from tests.factories.users import catalog_admin
 from tests.workers import wait_until
 
 pytestmark = pytest.mark.worker
@@ -68,6 +69,7 @@ def test_a_worker_consumes_a_task_through_redis(start_worker, redis_url):
 
 
 def test_healthz_follows_a_worker_up_and_down(start_worker, client):
+    client.force_login(catalog_admin())
     assert client.get(reverse("healthz")).status_code == 503
     worker = start_worker()
     assert client.get(reverse("healthz")).status_code == 200
