@@ -125,9 +125,9 @@ def test_compare_plays_both_takes_in_sync_and_diffs_the_prompts(page):
     videos = page.locator("[data-compare-video]")
     for index in (0, 1):
         expect(videos.nth(index)).to_have_js_property("readyState", 4, timeout=15000)
-    page.get_by_role("button", name="▶ Play both").click()
+    page.get_by_role("button", name="Play both").click()
     page.wait_for_timeout(1200)
-    page.get_by_role("button", name="❚❚ Pause both").click()
+    page.get_by_role("button", name="Pause both").click()
 
     times = [videos.nth(i).evaluate("v => v.currentTime") for i in (0, 1)]
     assert times[0] > 0.5 and abs(times[0] - times[1]) < 0.25
