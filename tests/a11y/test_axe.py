@@ -1,7 +1,8 @@
 """axe-core (WCAG 2.1 A and AA rules) on every page each demo role can reach: zero violations.
 
-One browser for the session, one context per role, one page load per page; the data is the demo
-catalog, briefs and review activity plus reliability history, so badges, cards and charts show.
+One browser for the session, one context per role, one page load per page, audited in the light
+and then the dark system theme; the data is the demo catalog, briefs and review activity plus
+reliability history, so badges, cards and charts show.
 """
 
 import json
@@ -79,6 +80,9 @@ PAGES = {
 }
 
 
+SHOWN = {"board", "brief", "reliability", "ip"}
+
+
 @pytest.mark.parametrize("role", list(PAGES))
 def test_every_page_a_role_reaches_meets_wcag_21_aa(browser, live_server, world, role):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
@@ -96,8 +100,14 @@ def test_every_page_a_role_reaches_meets_wcag_21_aa(browser, live_server, world,
         if prepare:
             prepare(page)
         found[name] = axe_violations(page)
-        if name in ("board", "brief", "reliability"):
+        if name in SHOWN:
             screenshot(page, f"a11y-{role}-{name}")
+        # The same page under a dark system theme, without loading it again.
+        page.emulate_media(color_scheme="dark")
+        found[f"{name} (dark)"] = axe_violations(page)
+        if name in SHOWN:
+            screenshot(page, f"a11y-{role}-{name}-dark")
+        page.emulate_media(color_scheme="light")
     context.close()
 
     ARTIFACTS.mkdir(exist_ok=True)
