@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from briefs import pipeline
 from briefs.models import Brief, Take
 from review.models import Decision, Note
 from tests.browser import axe_violations, describe_violations, screenshot, sign_in
@@ -45,6 +46,7 @@ def test_a_director_reviews_a_board_by_keyboard_alone(page):
     Take.objects.filter(pk=first_shot_take.pk).update(is_current=False)
     take = ready_take(shot=first_shot_take.shot, number=2, prompt="Shot 1: the pier at night.")
     sign_in(page, director(first_name="Dana", last_name="Okafor").username, TEST_PASSWORD)
+    page.emulate_media(reduced_motion="reduce")
     page.goto(f"/review/briefs/{brief.pk}/")
     card = page.locator(f"#shot-{take.shot_id}")
     next_card = page.locator(f"#shot-{second_shot_take.shot_id}")
@@ -60,6 +62,9 @@ def test_a_director_reviews_a_board_by_keyboard_alone(page):
     # Tab reaches the first shot; "?" opens the shortcuts as a modal dialog; Esc returns to the shot
     tab_to(page, card)
     expect(card).to_have_accessible_name("Shot 1")
+    expect(card).to_have_accessible_description("Ready for review")
+    # Asked for less motion, the board does not animate its focus ring
+    assert card.evaluate("el => parseFloat(getComputedStyle(el).transitionDuration)") < 0.001
     expect(card.locator("video")).to_have_count(1)
     page.keyboard.press("?")
     dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
@@ -154,9 +159,10 @@ def test_a_director_reviews_a_board_by_keyboard_alone(page):
     assert_no_violations(page, "compare after keyboard playback")
 
 
-def test_a_producer_fills_and_submits_the_brief_form_by_keyboard_alone(page, settings):
+def test_a_producer_fills_and_submits_the_brief_form_by_keyboard_alone(page, settings, tmp_path):
     # Given a producer and an IP with references
     settings.AI_PROVIDER = "local"
+    settings.LOCAL_OPS_DIR = tmp_path
     ip = IPFactory(name="Lantern Harbour")
     embedded_asset(ip=ip, title="Lantern keeper", description="the lantern keeper walks the pier")
     user = producer()
@@ -205,8 +211,16 @@ def test_a_producer_fills_and_submits_the_brief_form_by_keyboard_alone(page, set
         release,
     )
     expect(page.get_by_role("status").filter(has_text="submitted")).to_be_visible()
-    assert page.locator("#brief-live[aria-live]").count() == 0
     assert_no_violations(page, "brief page after a keyboard submit")
+
+    # As the pipeline runs, the page's polite status region says where the brief stands;
+    # the progress section itself is not a live region, so it is not read out whole.
+    page.locator("body").focus()
+    pipeline.run_inline(brief.pk)
+    announcer = page.locator("[data-announcer]")
+    expect(announcer).to_contain_text("In review", timeout=15000)
+    expect(announcer).to_contain_text("2 of 2 shots through the checks")
+    assert page.locator("#brief-live[aria-live]").count() == 0
 
 
 def fill_by_keyboard(page: Page, answers: dict, *, until) -> set[str]:
