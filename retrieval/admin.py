@@ -145,7 +145,10 @@ class AssetAdmin(admin.ModelAdmin):
         if not asset.thumbnail:
             return "—"
         url = reverse("retrieval:asset_file", args=[asset.pk, "thumbnail"])
-        return format_html('<img src="{}" alt="" style="height:48px;border-radius:4px">', url)
+        # The preview is the change link in the list, so its alt text is the link's name.
+        return format_html(
+            '<img src="{}" alt="{}" style="height:48px;border-radius:4px">', url, asset.title
+        )
 
     @admin.display(description="Embedded in")
     def embedded_in(self, asset: Asset) -> str:

@@ -27,6 +27,11 @@ def screenshot(page: Page, name: str) -> None:
 
 def axe_violations(page: Page) -> list[dict]:
     """Run axe-core's WCAG 2.1 A/AA rules on the page as it is now; return the violations."""
+    # Colours caught mid-transition (after a theme switch, a hover) are not the page's colours.
+    page.wait_for_function(
+        "document.getAnimations().every(a => a.playState !== 'running'"
+        " || a.effect.getComputedTiming().iterations === Infinity)"
+    )
     options = {"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]}
     return _axe.run(page, options=options).response["violations"]
 

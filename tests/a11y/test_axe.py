@@ -75,6 +75,8 @@ PAGES = {
         *SIGNED_IN,
         ("policies", lambda w: "/reliability/policies/", 200, None),
         ("policy", lambda w: f"/reliability/policies/{w.policy_id}/", 200, None),
+        ("admin", lambda w: "/admin/", 200, None),
+        ("admin-assets", lambda w: "/admin/retrieval/asset/", 200, None),
         ("forbidden", lambda w: "/briefs/", 403, None),
     ],
 }
