@@ -34,13 +34,12 @@ class World:
     """Ids of the objects whose pages the audits open."""
 
     ip_slug: str
-    asset_id: int
     restricted_asset_id: int
     brief_id: int
     routed_brief_id: int
     plan_brief_id: int
     take_id: int
-    earlier_take_id: int
+    other_take_id: int
     policy_id: int
 
 
@@ -49,7 +48,7 @@ def world(transactional_db, settings, tmp_path) -> World:
     """Seed the demo data and enough history that every page shows real content."""
     settings.LOCAL_OPS_DIR = tmp_path
     out = io.StringIO()
-    users = {demo.username: demo for demo in seed_demo_users()}
+    seed_demo_users()
     catalog_demo.seed(stdout=out)
     briefs_demo.seed(stdout=out)
     review_demo.seed(stdout=out)
@@ -57,10 +56,11 @@ def world(transactional_db, settings, tmp_path) -> World:
     ip = IP.objects.get(slug="lanternfall")
     brief = Brief.objects.get(title=briefs_demo.DEMO_BRIEFS[0]["title"])
     take = Take.objects.filter(shot__brief=brief, is_current=True).order_by("shot__order").first()
-    earlier = ready_take(
+    # A second take of the same shot, to compare with: a re-prompt that was not kept.
+    other = ready_take(
         shot=take.shot, number=2, prompt=take.prompt + " Lanterns lit.", is_current=False
     )
-    admin_user = get_user_model().objects.get(username=users["catalog"].username)
+    admin_user = get_user_model().objects.get(username="catalog")
     policy = autonomy.policy_create(user=admin_user, min_decisions=5, bar=0.6)
     autonomy.policy_update(
         policy=policy, user=admin_user, mode=AutonomyPolicy.Mode.SHADOW, note="Measure first."
@@ -83,12 +83,11 @@ def world(transactional_db, settings, tmp_path) -> World:
     restricted = Asset.objects.filter(ip=ip, rights__reference_use_allowed=False).first()
     return World(
         ip_slug=ip.slug,
-        asset_id=Asset.objects.filter(ip=ip, kind="still").order_by("pk").first().pk,
         restricted_asset_id=restricted.pk,
         brief_id=brief.pk,
         routed_brief_id=Brief.objects.get(title=briefs_demo.DEMO_BRIEFS[1]["title"]).pk,
         plan_brief_id=Brief.objects.get(title=briefs_demo.DEMO_BRIEFS[2]["title"]).pk,
         take_id=take.pk,
-        earlier_take_id=earlier.pk,
+        other_take_id=other.pk,
         policy_id=policy.pk,
     )
