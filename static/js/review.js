@@ -205,6 +205,7 @@
           box.style[["left", "top", "width", "height"][i]] = rect[k] * 100 + "%";
         });
         label();
+        announce(describeRect(rect));  // a focused element's new label is not always re-read
       } else if (event.key === "Enter") {
         keepRegion(player, card, rect);
       } else if (event.key === "Escape") {
