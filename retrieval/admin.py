@@ -146,7 +146,8 @@ class AssetAdmin(admin.ModelAdmin):
         if not asset.thumbnail:
             return "—"
         url = reverse("retrieval:asset_file", args=[asset.pk, "thumbnail"])
-        return format_html('<img src="{}" alt="" height="48">', url)
+        # The preview is the change link in the list, so its alt text is the link's name.
+        return format_html('<img src="{}" alt="{}" height="48">', url, asset.title)
 
     @admin.display(description="Embedded in")
     def embedded_in(self, asset: Asset) -> str:

@@ -5,6 +5,8 @@
 
   const FRAME = 1 / 24;
   let activeCardId = null;
+  const reducedMotion = () =>
+    window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   const $ = (root, selector) => root.querySelector(selector);
   const $$ = (root, selector) => Array.from(root.querySelectorAll(selector));
@@ -25,7 +27,34 @@
     activeCardId = card.id;
     openCard(card);
     card.focus({ preventScroll: true });
-    card.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    card.scrollIntoView({ block: "nearest", behavior: reducedMotion() ? "auto" : "smooth" });
+  }
+
+  // --- announcements ----------------------------------------------------------------------------
+  // One polite live region says what changed (a decision landed, a poll brought a new take) while
+  // focus stays where the director left it.
+  const announced = {};
+
+  function announce(text) {
+    const region = $(document, "[data-announcer]");
+    if (!region || !text) return;
+    region.textContent = "";
+    window.setTimeout(() => { region.textContent = text; }, 50);
+  }
+
+  function rememberCards() {
+    cards().forEach((card) => { announced[card.id] = card.dataset.announce || ""; });
+  }
+
+  function announceChangedCards(extra) {
+    const changes = [];
+    cards().forEach((card) => {
+      const now = card.dataset.announce || "";
+      if (card.id in announced && announced[card.id] !== now && now) changes.push(now);
+      announced[card.id] = now;
+    });
+    if (extra) changes.unshift(extra);
+    if (changes.length) announce(changes.join(". ") + ".");
   }
 
   // --- player -----------------------------------------------------------------------------------
@@ -54,9 +83,15 @@
   function updateTime(player) {
     const video = $(player, "[data-video]");
     const duration = video.duration || parseFloat(player.dataset.duration) || 1;
-    $(player, "[data-timecode]").textContent = formatTime(video.currentTime);
+    const now = formatTime(video.currentTime);
+    $(player, "[data-timecode]").textContent = now;
     $(player, "[data-progress]").style.width = (100 * video.currentTime) / duration + "%";
-    $(player, "[data-play]").textContent = video.paused ? "▶" : "❚❚";
+    const play = $(player, "[data-play]");
+    $(play, "span").textContent = video.paused ? "▶" : "❚❚";
+    play.setAttribute("aria-label", video.paused ? "Play" : "Pause");
+    const scrub = $(player, "[data-scrub]");
+    if (scrub && document.activeElement !== scrub) scrub.value = String(video.currentTime);
+    if (scrub) scrub.setAttribute("aria-valuetext", now + " of " + formatTime(duration));
   }
 
   function togglePlay(player) {
@@ -74,12 +109,9 @@
     ["timeupdate", "seeked", "play", "pause", "loadedmetadata"].forEach((name) =>
       video.addEventListener(name, () => updateTime(player)));
     $(player, "[data-play]").addEventListener("click", () => togglePlay(player));
-    $(player, "[data-timeline]").addEventListener("click", (event) => {
-      if (event.target.closest("[data-seek]")) return;
-      const bounds = event.currentTarget.getBoundingClientRect();
-      const duration = video.duration || parseFloat(player.dataset.duration) || 0;
-      seek(player, ((event.clientX - bounds.left) / bounds.width) * duration, null);
-    });
+    const scrub = $(player, "[data-scrub]");
+    video.addEventListener("loadedmetadata", () => { if (video.duration) scrub.max = String(video.duration); });
+    scrub.addEventListener("input", () => seek(player, parseFloat(scrub.value) || 0, null));
     initDrawing(player);
   }
 
@@ -90,11 +122,13 @@
     const layer = $(player, "[data-rect-layer]");
     if (!toggle || !layer) return;
     let origin = null;
-    toggle.addEventListener("click", () => {
+    toggle.addEventListener("click", (event) => {
       const on = toggle.getAttribute("aria-pressed") !== "true";
       toggle.setAttribute("aria-pressed", String(on));
       layer.classList.toggle("drawing", on);
       if (on) $(player, "[data-video]").pause();
+      // From the keyboard (no pointer position), start a centred region to move with the arrows.
+      if (on && event.detail === 0) editRegion(player, card, { x: 0.25, y: 0.25, w: 0.5, h: 0.5 });
     });
     const point = (event) => {
       const bounds = layer.getBoundingClientRect();
@@ -121,13 +155,73 @@
       const rect = rectFrom(origin, point(event));
       origin = null;
       if (rect.w < 0.01 || rect.h < 0.01) return;
-      showRect(player, rect);
-      $(card, "[data-note-rect]").value = JSON.stringify(rect);
-      toggle.setAttribute("aria-pressed", "false");
-      toggle.textContent = "Region ✓";
-      layer.classList.remove("drawing");
-      $(card, "[data-note-body]").focus();
+      keepRegion(player, card, rect);
     });
+  }
+
+  function describeRect(rect) {
+    const pc = (v) => Math.round(v * 100) + "%";
+    return pc(rect.w) + " wide, " + pc(rect.h) + " high, " + pc(rect.x) + " from the left, " +
+      pc(rect.y) + " from the top";
+  }
+
+  function keepRegion(player, card, rect) {
+    showRect(player, rect);
+    $(card, "[data-note-rect]").value = JSON.stringify(rect);
+    const toggle = $(card, "[data-draw]");
+    toggle.setAttribute("aria-pressed", "false");
+    toggle.textContent = "Region ✓";
+    $(player, "[data-rect-layer]").classList.remove("drawing");
+    announce("Region kept: " + describeRect(rect) + ". Type the note.");
+    $(card, "[data-note-body]").focus();
+  }
+
+  // The region as a focusable box: arrows move it, Shift+arrows resize it, Enter keeps it.
+  function editRegion(player, card, start) {
+    let rect = { ...start };
+    showRect(player, rect);
+    const box = $(player, ".rect");
+    box.tabIndex = 0;
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-roledescription", "frame region");
+    const label = () => box.setAttribute("aria-label", "Region " + describeRect(rect) +
+      ". Arrows move, Shift and arrows resize, Enter keeps, Escape cancels.");
+    label();
+    const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+    box.addEventListener("keydown", (event) => {
+      const step = 0.02;
+      const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+      if (moves[event.key]) {
+        const [dx, dy] = moves[event.key];
+        if (event.shiftKey) {
+          rect.w = clamp(rect.w + dx, 0.02, 1 - rect.x);
+          rect.h = clamp(rect.h + dy, 0.02, 1 - rect.y);
+        } else {
+          rect.x = clamp(rect.x + dx, 0, 1 - rect.w);
+          rect.y = clamp(rect.y + dy, 0, 1 - rect.h);
+        }
+        rect = Object.fromEntries(Object.entries(rect).map(([k, v]) => [k, +v.toFixed(4)]));
+        ["x", "y", "w", "h"].forEach((k, i) => {
+          box.style[["left", "top", "width", "height"][i]] = rect[k] * 100 + "%";
+        });
+        label();
+        announce(describeRect(rect));  // a focused element's new label is not always re-read
+      } else if (event.key === "Enter") {
+        keepRegion(player, card, rect);
+      } else if (event.key === "Escape") {
+        showRect(player, null);
+        const toggle = $(card, "[data-draw]");
+        toggle.setAttribute("aria-pressed", "false");
+        $(player, "[data-rect-layer]").classList.remove("drawing");
+        announce("Region cancelled.");
+        toggle.focus();
+      } else {
+        return;
+      }
+      event.preventDefault();
+      event.stopPropagation();
+    });
+    box.focus();
   }
 
   // --- notes ------------------------------------------------------------------------------------
@@ -187,13 +281,32 @@
   }
 
   // --- help overlay -----------------------------------------------------------------------------
+  // A native <dialog>: showModal() traps focus and makes the board inert; closing it (the button
+  // or Esc) hands focus back to whatever opened it.
+  let helpOpener = null;
+
   function help(open) {
-    const overlay = document.getElementById("help-overlay");
-    if (!overlay) return;
-    overlay.hidden = !open;
-    if (open) $(overlay, "[data-help-close]").focus();
-    else focusCard(activeCard());
+    const dialog = document.getElementById("help-overlay");
+    if (!dialog) return;
+    if (open && !dialog.open) {
+      helpOpener = document.activeElement;
+      dialog.showModal();
+      $(dialog, "[data-help-close]").focus();
+    } else if (!open && dialog.open) {
+      dialog.close();
+    }
   }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const dialog = document.getElementById("help-overlay");
+    if (!dialog) return;
+    dialog.addEventListener("close", () => {
+      const back = helpOpener && document.contains(helpOpener) ? helpOpener : null;
+      helpOpener = null;
+      if (back && back !== document.body && !back.matches("[data-shot-card]")) back.focus();
+      else focusCard(activeCard());
+    });
+  });
 
   // --- keyboard ---------------------------------------------------------------------------------
   function typing(target) {
@@ -238,8 +351,8 @@
   const NEEDS_FULL_CARD = new Set(["a", "r", "n", "c", " ", ",", ".", "1", "2", "3", "4", "5", "6", "7"]);
 
   document.addEventListener("keydown", (event) => {
+    if (document.querySelector("dialog[open]")) return;
     if (event.key === "Escape") {
-      help(false);
       if (typing(event.target)) { event.target.blur(); focusCard(activeCard()); }
       return;
     }
@@ -262,6 +375,40 @@
     if (root.matches && root.matches("[data-player]")) initPlayer(root);
     updateBulkCount();
   }
+
+  // A card a poll replaced while focus sat on one of its controls gets focus back on the same
+  // control, or on the card: never on <body>.
+  let restore = null;
+
+  function focusKey(element, card) {
+    if (element === card) return null;
+    if (element.id) return "#" + CSS.escape(element.id);
+    const attr = Array.from(element.attributes).find((a) => a.name.startsWith("data-"));
+    if (attr) return "[" + attr.name + "]";
+    if (element.name) return element.tagName.toLowerCase() + "[name='" + element.name + "']";
+    return null;
+  }
+
+  function rememberFocus(card) {
+    const active = document.activeElement;
+    if (card && active && card.contains(active)) {
+      restore = { cardId: card.id, key: focusKey(active, card) };
+    }
+  }
+
+  function restoreFocus() {
+    if (!restore) return false;
+    const { cardId, key } = restore;
+    restore = null;
+    const active = document.activeElement;
+    if (active && active !== document.body) return false;
+    const card = document.getElementById(cardId);
+    if (!card) return false;
+    const control = key && $(card, key);
+    if (control) control.focus(); else focusCard(card);
+    return true;
+  }
+
 
   document.addEventListener("click", (event) => {
     const seekButton = event.target.closest("[data-seek]");
@@ -303,6 +450,8 @@
     if (target && target.matches("[data-shot-card]") && busy(target)) {
       event.detail.shouldSwap = false;
       target.classList.add("card-stale");
+    } else if (target && target.matches("[data-shot-card]")) {
+      rememberFocus(target);
     }
   });
   // A card skipped while busy catches up on the next poll once its director is done with it.
@@ -324,12 +473,15 @@
     const card = target && target.closest && target.closest("[data-shot-card]");
     const path = (event.detail.requestConfig && event.detail.requestConfig.path) || "";
     const status = event.detail.xhr ? event.detail.xhr.status : 0;
+    const noted = /\/notes\/$/.test(path) && status === 200 && card;
+    announceChangedCards(noted ? card.getAttribute("aria-label") + ": note added" : "");
     if (card && pendingKeys.length && !$(card, ".card-lazy")) {
       const waiting = pendingKeys.filter((p) => p.cardId === card.id);
       pendingKeys.splice(0, pendingKeys.length, ...pendingKeys.filter((p) => p.cardId !== card.id));
       waiting.forEach((p) => runKey(p.key, card));
       if (waiting.length) return;
     }
+    if (restoreFocus()) return;
     if (!card || card.id !== activeCardId) return;
     // Only put focus back when the swap took it away (never pull it out of a field).
     const active = document.activeElement;
@@ -357,10 +509,15 @@
     play.addEventListener("click", () => {
       if (lead.paused) { sync(lead, follow); both((v) => v.play()); } else { both((v) => v.pause()); }
     });
-    lead.addEventListener("play", () => { play.textContent = "❚❚ Pause both"; });
-    lead.addEventListener("pause", () => { play.textContent = "▶ Play both"; follow.pause(); });
+    const label = (playing) => {
+      $(play, "[data-icon]").textContent = playing ? "❚❚" : "▶";
+      $(play, "[data-label]").textContent = playing ? "Pause both" : "Play both";
+    };
+    lead.addEventListener("play", () => label(true));
+    lead.addEventListener("pause", () => { label(false); follow.pause(); });
     lead.addEventListener("timeupdate", () => {
       clock.textContent = formatTime(lead.currentTime);
+      scrub.setAttribute("aria-valuetext", formatTime(lead.currentTime));
       if (lead.duration) scrub.value = String((lead.currentTime / lead.duration) * 1000);
       if (!lead.paused) sync(lead, follow);
     });
@@ -379,6 +536,7 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     init(document);
+    rememberCards();
     $$(document, "[data-compare-root]").forEach(initCompare);
     if (window.location.hash) {
       const card = document.getElementById(window.location.hash.slice(1));

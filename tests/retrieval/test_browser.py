@@ -32,6 +32,8 @@ def test_live_search_filters_and_keyboard_navigation(page, live_server):
     results = page.locator("#results .hit")
     expect(results).to_have_count(2)
     expect(page.locator("#results")).to_contain_text("all cleared for generation worldwide")
+    expect(page.get_by_role("status")).to_have_text("2 results.")  # read out, focus untouched
+    expect(page.get_by_role("searchbox")).to_be_focused()
     expect(results.first).to_contain_text("meaning #")
     expect(page.locator("#results")).not_to_contain_text("Lighthouse in a storm")
 

@@ -125,9 +125,9 @@ def test_compare_plays_both_takes_in_sync_and_diffs_the_prompts(page):
     videos = page.locator("[data-compare-video]")
     for index in (0, 1):
         expect(videos.nth(index)).to_have_js_property("readyState", 4, timeout=15000)
-    page.get_by_role("button", name="▶ Play both").click()
+    page.get_by_role("button", name="Play both").click()
     page.wait_for_timeout(1200)
-    page.get_by_role("button", name="❚❚ Pause both").click()
+    page.get_by_role("button", name="Pause both").click()
 
     times = [videos.nth(i).evaluate("v => v.currentTime") for i in (0, 1)]
     assert times[0] > 0.5 and abs(times[0] - times[1]) < 0.25
@@ -218,10 +218,14 @@ def test_a_new_take_appears_on_an_open_board_without_a_reload(page, settings):
     page.goto(f"/review/briefs/{brief.pk}/")
     expect(card(page, second).locator("video")).to_have_count(1)
 
+    card(page, first).focus()
     services.reprompt(
         take=second, user=dana, prompt="Shot 2 again", negative_prompt="", reference_ids=[]
     )
 
     expect(card(page, second)).to_contain_text("take 2 · current", timeout=10000)
+    # It is announced politely; focus stays on the shot the director was on.
+    expect(page.locator("[data-announcer]")).to_have_text("Shot 2, take 2: Queued.")
+    expect(card(page, first)).to_be_focused()
     expect(card(page, second).locator("[data-take-status]")).to_have_text("Queued")
     expect(card(page, first).locator("[data-take-status]")).to_have_text("Ready for review")

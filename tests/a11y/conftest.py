@@ -1,0 +1,93 @@
+"""A populated Studio for accessibility audits: every badge, chart and card a page can show.
+
+Empty pages hide contrast problems, so the world is built from the demo seeders (the Lanternfall
+catalog with restricted assets, briefs in review, routed and at the plan gate, notes and an
+approval) plus a week of reliability history, a second take to compare, a policy and a token.
+"""
+
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from briefs import demo as briefs_demo
+from briefs.models import Brief, Take
+from retrieval import demo as catalog_demo
+from retrieval.models import IP, Asset
+from review import autonomy
+from review import demo as review_demo
+from review.models_autonomy import AutonomyPolicy, ReliabilityAlert
+from studio.demo import DEMO_USERS, seed_demo_users
+from studio.models import ApiToken
+from studio.tokens import token_create, token_revoke
+from tests.factories.reliability import history
+from tests.factories.review import ready_take
+
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class World:
+    """Ids of the objects whose pages the audits open."""
+
+    ip_slug: str
+    restricted_asset_id: int
+    brief_id: int
+    routed_brief_id: int
+    plan_brief_id: int
+    take_id: int
+    other_take_id: int
+    policy_id: int
+
+
+@pytest.fixture
+def world(transactional_db, settings, tmp_path) -> World:
+    """Seed the demo data and enough history that every page shows real content."""
+    settings.LOCAL_OPS_DIR = tmp_path
+    out = io.StringIO()
+    seed_demo_users()
+    catalog_demo.seed(stdout=out)
+    briefs_demo.seed(stdout=out)
+    review_demo.seed(stdout=out)
+    history(days=3)
+    ip = IP.objects.get(slug="lanternfall")
+    brief = Brief.objects.get(title=briefs_demo.DEMO_BRIEFS[0]["title"])
+    take = Take.objects.filter(shot__brief=brief, is_current=True).order_by("shot__order").first()
+    # A second take of the same shot, to compare with: a re-prompt that was not kept.
+    other = ready_take(
+        shot=take.shot, number=2, prompt=take.prompt + " Lanterns lit.", is_current=False
+    )
+    admin_user = get_user_model().objects.get(username="catalog")
+    policy = autonomy.policy_create(user=admin_user, min_decisions=5, bar=0.6)
+    autonomy.policy_update(
+        policy=policy, user=admin_user, mode=AutonomyPolicy.Mode.SHADOW, note="Measure first."
+    )
+    ReliabilityAlert.objects.create(
+        step="generate",
+        pass_rate=0.62,
+        threshold=0.8,
+        attempts=40,
+        window_minutes=60,
+        message="Generate passed 62% of 40 attempts in the last hour (threshold 80%).",
+    )
+    for demo in DEMO_USERS:
+        user = get_user_model().objects.get(username=demo.username)
+        token_create(user=user, name="Render farm script")
+        old, _ = token_create(user=user, name="Old notebook", expires_at=timezone.now() + DAY)
+        ApiToken.objects.filter(pk=old.pk).update(expires_at=timezone.now() - DAY)
+        gone, _ = token_create(user=user, name="Laptop")
+        token_revoke(token=gone, user=user)
+    restricted = Asset.objects.filter(ip=ip, rights__reference_use_allowed=False).first()
+    return World(
+        ip_slug=ip.slug,
+        restricted_asset_id=restricted.pk,
+        brief_id=brief.pk,
+        routed_brief_id=Brief.objects.get(title=briefs_demo.DEMO_BRIEFS[1]["title"]).pk,
+        plan_brief_id=Brief.objects.get(title=briefs_demo.DEMO_BRIEFS[2]["title"]).pk,
+        take_id=take.pk,
+        other_take_id=other.pk,
+        policy_id=policy.pk,
+    )
