@@ -58,6 +58,8 @@ def ground_shot(
         if not any(character in asset.characters.all() for asset in chosen):
             alone = [a for a in cleared if list(a.characters.all()) == [character]]
             chosen.extend(alone[:1])
+    # The cast's references lead: a generator leans on its first references most.
+    chosen.sort(key=lambda asset: not asset.characters.all())
     result = checks.check_grounding(
         shot_order=order,
         named=[c.name for c in cast],
@@ -69,11 +71,15 @@ def ground_shot(
 
 
 def reground(shot: Shot, cleared: Sequence[Asset]) -> Grounding:
-    """Ground an existing shot again from the catalog as it is now (rights may have changed)."""
+    """Ground an existing shot again from the catalog as it is now (rights may have changed).
+
+    Its references that show nobody (settings, style) stay; character references are chosen
+    afresh, so a stray one the plan picked does not block the shot again.
+    """
     return ground_shot(
         shot.brief,
         order=shot.order,
         names=[c.name for c in shot.characters.all()],
-        reference_ids=[],
+        reference_ids=[a.pk for a in shot.references.all() if not a.characters.all()],
         cleared=cleared,
     )
