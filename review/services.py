@@ -9,15 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from briefs import pipeline
-from briefs.models import Take
+from briefs.models import Shot, Take
 from retrieval.models import Asset
 from retrieval.services import AssetRejected, IngestResult, asset_ingest
 from review import signals
 from review.models import Decision, Note
+from studio.ai import media
 from studio.roles import Role, has_role
 
 
@@ -234,6 +237,28 @@ def reprompt(
             user=user,
             parent_take_id=take.pk,
         )
+    except pipeline.PipelineError as refused:
+        raise ReviewError(str(refused)) from refused
+
+
+def upload_take(*, shot: Shot, user, upload: UploadedFile) -> Take:
+    """Add a clip made elsewhere (another generator, an editor) as the shot's next take."""
+    _require(user, Role.CREATIVE_DIRECTOR, Role.PRODUCER)
+    limit = settings.REVIEW_MAX_TAKE_UPLOAD_BYTES
+    # Checked before reading: a huge file is refused without holding it in memory.
+    if upload.size > limit:
+        raise ReviewError(
+            f"“{upload.name}” is {upload.size / 1e6:.0f} MB; a take may be at most "
+            f"{limit / 1e6:.0f} MB."
+        )
+    video = upload.read()
+    try:
+        media.inspect_upload(video)
+        return pipeline.add_uploaded_take(
+            shot_id=shot.pk, user=user, video=video, file_name=upload.name or "upload.mp4"
+        )
+    except media.MediaError as bad:
+        raise ReviewError(f"“{upload.name}” cannot be used as a take: {bad}.") from bad
     except pipeline.PipelineError as refused:
         raise ReviewError(str(refused)) from refused
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("briefs/<int:brief_id>/bulk/", views.bulk_decide, name="bulk_decide"),
     path("briefs/<int:brief_id>/export.zip", views.export, name="export"),
     path("shots/<int:shot_id>/card/", views.shot_card, name="shot_card"),
+    path("shots/<int:shot_id>/upload/", views.upload_take, name="upload_take"),
     path("takes/<int:take_id>/decide/", views.decide, name="decide"),
     path("takes/<int:take_id>/notes/", views.add_note, name="add_note"),
     path("takes/<int:take_id>/reprompt/", views.reprompt, name="reprompt"),

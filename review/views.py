@@ -360,6 +360,29 @@ def make_current(request: HttpRequest, take_id: int) -> HttpResponse:
     return redirect(_board_url(take.shot))
 
 
+@role_required(*BOARD_ROLES)
+@require_POST
+def upload_take(request: HttpRequest, shot_id: int) -> HttpResponse:
+    """Add a clip made elsewhere as the shot's next take; it is checked like any other."""
+    visible = Shot.objects.filter(brief__in=visible_briefs(request.user).values("pk"))
+    shot = get_object_or_404(visible.select_related("brief"), pk=shot_id)
+    upload = request.FILES.get("clip")
+    if upload is None:
+        messages.error(request, "Choose a video file to upload.")
+    else:
+        try:
+            take = services.upload_take(shot=shot, user=request.user, upload=upload)
+        except services.ReviewError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                f"Uploaded “{upload.name}” as take {take.number} of shot {shot.order}; "
+                "it is being checked.",
+            )
+    return redirect(_board_url(shot))
+
+
 def _config_lines(take: Take) -> list[str]:
     shown = {
         "prompt": take.prompt,

@@ -414,6 +414,8 @@ PIPELINE_ON_TAKE_READY = env_str("PIPELINE_ON_TAKE_READY", "reliability.autonomy
 # --- Review: the board (review/) ----------------------------------------------------------------
 # Review board: how often an open board asks "anything new?" (a 204 when nothing changed).
 REVIEW_POLL_SECONDS = env_int("REVIEW_POLL_SECONDS", 4)
+# A take uploaded from elsewhere (another generator, an editor) may be at most this big.
+REVIEW_MAX_TAKE_UPLOAD_BYTES = env_int("REVIEW_MAX_TAKE_UPLOAD_BYTES", 200 * 1024 * 1024)
 # --- Reliability: dashboard, alerts, earned autonomy (reliability/) -----------------------------
 # Reliability alerts (reliability/alerts.py): a step whose pass rate over the window falls below its
 # threshold opens an alert (dashboard banner + "step.degraded" event); too few attempts say nothing.

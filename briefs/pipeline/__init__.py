@@ -35,7 +35,12 @@ from briefs.pipeline.states import (
     PipelineError,
     StaleTakeError,
 )
-from briefs.pipeline.verdicts import record_take_verdict, set_current_take, start_new_take
+from briefs.pipeline.verdicts import (
+    add_uploaded_take,
+    record_take_verdict,
+    set_current_take,
+    start_new_take,
+)
 
 __all__ = [
     "BRIEF_FINISHED",
@@ -51,6 +56,7 @@ __all__ = [
     "PipelineError",
     "Providers",
     "StaleTakeError",
+    "add_uploaded_take",
     "approve_plan",
     "backoff_seconds",
     "cancel_brief",

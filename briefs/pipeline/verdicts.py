@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -28,6 +30,7 @@ from briefs.pipeline.states import (
 from briefs.pipeline.takes import new_take, set_shot_status
 from retrieval.models import Asset
 from retrieval.selectors import rights_block_reason
+from studio.ai import media
 
 
 def record_take_verdict(
@@ -100,19 +103,7 @@ def start_new_take(
     if not prompt.strip():
         raise PipelineError("A new take needs a prompt.")
     with transaction.atomic():
-        shot = Shot.objects.select_related("brief").get(pk=shot_id)
-        # Lock the current take first (the lock order of every step: take, shot, brief); a
-        # second submit waits here, then sees the take the first one created.
-        list(Take.objects.select_for_update().filter(shot_id=shot_id, is_current=True))
-        in_flight = Take.objects.filter(
-            shot_id=shot_id, is_current=True, status__in=TAKE_STEP_FOR_STATUS
-        ).first()
-        if in_flight is not None:
-            raise InvalidTransitionError(
-                f"Take {in_flight.number} of this shot is still "
-                f"{in_flight.get_status_display().lower()}; wait for it before re-prompting, "
-                "so two paid renders never run for one shot."
-            )
+        shot = _shot_free_for_a_new_take(shot_id)
         _refuse_uncleared_references(shot.brief, reference_ids)
         take = new_take(
             shot,
@@ -122,20 +113,100 @@ def start_new_take(
             user=user,
             parent_id=parent_take_id,
         )
-        brief = Brief.objects.select_for_update().get(pk=shot.brief_id)
-        if brief.status in (Brief.Status.CANCELLED, Brief.Status.FAILED):
-            raise InvalidTransitionError(f"The brief is {brief.get_status_display().lower()}.")
-        if brief.status in (*BRIEF_STEP_FOR_STATUS, Brief.Status.AWAITING_PLAN_APPROVAL):
-            raise InvalidTransitionError("The brief has no approved plan yet.")
+        brief = _reopen_brief_for_a_new_take(shot.brief_id)
         check_budget_for(brief, shot)
-        Brief.objects.filter(pk=brief.pk).exclude(status=Brief.Status.GENERATING).update(
-            status=Brief.Status.GENERATING,
-            status_reason="",
-            completed_at=None,
-            updated_at=timezone.now(),
-        )
         schedule([NextStep("generate", take.pk)])
     return take
+
+
+def add_uploaded_take(*, shot_id: int, user: Any, video: bytes, file_name: str) -> Take:
+    """Add a clip made elsewhere as the shot's next take; it goes through the same checks.
+
+    The caller has checked the bytes are a playable video (media.inspect_upload).
+    """
+    suffix = Path(file_name).suffix.lower()
+    stored_name = f"take{suffix if suffix in ('.mp4', '.mov', '.m4v', '.webm') else '.mp4'}"
+    clock = Clock()
+    take: Take | None = None
+    try:
+        with transaction.atomic():
+            shot = _shot_free_for_a_new_take(shot_id)
+            current = shot.takes.filter(is_current=True).first()
+            take = new_take(
+                shot,
+                prompt=current.prompt if current else shot.prompt,
+                negative_prompt=current.negative_prompt if current else shot.negative_prompt,
+                reference_ids=list(shot.references.values_list("pk", flat=True)),
+                user=user,
+                parent_id=current.pk if current else None,
+            )
+            take.media.save(stored_name, ContentFile(video), save=False)
+            take.poster.save("poster.png", ContentFile(media.poster_png(video)), save=False)
+            Take.objects.filter(pk=take.pk).update(
+                status=Take.Status.CHECKING,
+                media=take.media.name,
+                poster=take.poster.name,
+                byte_size=len(video),
+                provider="upload",
+                model="uploaded",
+                config={"uploaded_file": file_name[:200], "uploaded_by": user.get_username()},
+            )
+            set_shot_status(shot.pk, Shot.Status.CHECKING)
+            _reopen_brief_for_a_new_take(shot.brief_id)
+            log_handoff(
+                brief_id=shot.brief_id,
+                shot_id=shot.pk,
+                take_id=take.pk,
+                step=Step.GENERATE,
+                outcome=Outcome.PASSED,
+                clock=clock,
+                owner=f"user:{user.get_username()}",
+                confidence=1.0,
+                model="uploaded",
+                detail={"uploaded_file": file_name[:200], "bytes": len(video)},
+            )
+            schedule([NextStep("check", take.pk)])
+    except BaseException:
+        # The rows rolled back; the files written for them must go too.
+        if take is not None:
+            take.media.delete(save=False)
+            take.poster.delete(save=False)
+        raise
+    return Take.objects.get(pk=take.pk)
+
+
+def _shot_free_for_a_new_take(shot_id: int) -> Shot:
+    """Lock the shot's current take and refuse while one is still being made."""
+    shot = Shot.objects.select_related("brief").get(pk=shot_id)
+    # Lock the current take first (the lock order of every step: take, shot, brief); a second
+    # submit waits here, then sees the take the first one created.
+    list(Take.objects.select_for_update().filter(shot_id=shot_id, is_current=True))
+    in_flight = Take.objects.filter(
+        shot_id=shot_id, is_current=True, status__in=TAKE_STEP_FOR_STATUS
+    ).first()
+    if in_flight is not None:
+        raise InvalidTransitionError(
+            f"Take {in_flight.number} of this shot is still "
+            f"{in_flight.get_status_display().lower()}; wait for it before adding another, "
+            "so two takes are never made at once for one shot."
+        )
+    return shot
+
+
+def _reopen_brief_for_a_new_take(brief_id: int) -> Brief:
+    """Lock the brief, refuse when it cannot take a new take, and put it back in production."""
+    brief = Brief.objects.select_for_update().get(pk=brief_id)
+    if brief.status in (Brief.Status.CANCELLED, Brief.Status.FAILED):
+        raise InvalidTransitionError(f"The brief is {brief.get_status_display().lower()}.")
+    if brief.status in (*BRIEF_STEP_FOR_STATUS, Brief.Status.AWAITING_PLAN_APPROVAL):
+        raise InvalidTransitionError("The brief has no approved plan yet.")
+    Brief.objects.filter(pk=brief.pk).exclude(status=Brief.Status.GENERATING).update(
+        status=Brief.Status.GENERATING,
+        status_reason="",
+        completed_at=None,
+        updated_at=timezone.now(),
+    )
+    return brief
 
 
 def _refuse_uncleared_references(brief: Brief, reference_ids: Sequence[int]) -> None:

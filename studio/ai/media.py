@@ -578,6 +578,33 @@ def _encode(frames: Iterable[Image.Image], size: tuple[int, int], fps: int) -> b
     return out.getvalue()
 
 
+# Codecs the review player (any current browser) can play; others must be exported again.
+PLAYABLE_CODECS = ("h264", "hevc", "vp9", "av1")
+
+
+def inspect_upload(video_bytes: bytes) -> str:
+    """Return the codec of a clip people can review; raise MediaError saying why it is not one.
+
+    Every frame is decoded, so a truncated or damaged file is caught here, not in the player.
+    """
+    try:
+        with av.open(io.BytesIO(video_bytes), mode="r") as container:
+            if not container.streams.video:
+                raise MediaError("the file has no video track")
+            codec = container.streams.video[0].codec_context.name
+            if codec not in PLAYABLE_CODECS:
+                raise MediaError(
+                    f"{codec} video cannot be played in the review player; export it as H.264, "
+                    "HEVC, VP9 or AV1"
+                )
+            frames = sum(1 for _ in container.decode(video=0))
+    except av.FFmpegError as exc:
+        raise MediaError(f"the file is not a video, or it is truncated or damaged ({exc})") from exc
+    if not frames:
+        raise MediaError("the video has no frames")
+    return codec
+
+
 def _decoded(video_bytes: bytes) -> Iterator[av.VideoFrame]:
     try:
         with av.open(io.BytesIO(video_bytes), mode="r") as container:
