@@ -390,3 +390,23 @@ def test_producers_only_see_boards_of_their_own_briefs(client):
     )
     assert noted.status_code == 404
     assert not Note.objects.exists()
+
+
+def test_failed_checks_with_a_time_range_are_automatic_markers_on_the_timeline(client):
+    brief = board_brief(shots=1)
+    take = Take.objects.get(shot__brief=brief)
+    black = {"name": "black", "passed": False, "value": 1.0, "limit": "< 0.25 s"}
+    Take.objects.filter(pk=take.pk).update(
+        status=Take.Status.ROUTED,
+        checks=[
+            black | {"reason": "black from 0.00 s to 1.00 s", "start_s": 0.0, "end_s": 1.0},
+            {"name": "duration", "passed": True, "value": 4.0, "limit": "4 s", "reason": ""},
+        ],
+    )
+    client.force_login(director())
+
+    html = client.get(reverse("review:shot_card", args=[take.shot_id]), **HTMX).content.decode()
+
+    assert html.count("data-qc-marker=") == 1
+    assert 'data-qc-marker="black"' in html and 'data-seek="0.000000"' in html
+    assert "Automatic check black failed from 00:00.00 to 00:01.00" in html
