@@ -326,18 +326,26 @@ def weighted_colours(image: Image.Image, k: int = 8) -> list[tuple[str, float]]:
     ]
 
 
-def palette_stray(colours: Sequence[tuple[str, float]], palette: Sequence[str]) -> float:
+def palette_stray(
+    colours: Sequence[tuple[str, float]], palette: Sequence[str], *, lightness_weight: float = 1.0
+) -> float:
     """Return how far a picture's colours stray from a palette: 0..1, weighted by pixel share.
 
     One-directional on purpose: a good frame uses some of the palette, not all of it, so only
     the picture's colours are looked up (mean nearest CIE76 Delta E, divided by 100).
+    `lightness_weight` below 1 lets a darker or brighter grade keep its palette.
     """
     if not colours or not palette:
         raise ValueError("palette_stray needs colours and a palette")
-    targets = [_lab(hex_to_rgb(c)) for c in palette]
+
+    def lab(hex_colour: str) -> tuple[float, float, float]:
+        lightness, a, b = _lab(hex_to_rgb(hex_colour))
+        return lightness * lightness_weight, a, b
+
+    targets = [lab(c) for c in palette]
     weight = sum(share for _, share in colours) or 1.0
     stray = sum(
-        share * min(math.dist(_lab(hex_to_rgb(colour)), target) for target in targets)
+        share * min(math.dist(lab(colour), target) for target in targets)
         for colour, share in colours
     )
     return min(1.0, stray / weight / 100)
