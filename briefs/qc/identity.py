@@ -44,7 +44,8 @@ def identity_finding(
     """Score how closely sampled frames match the character references (median of frames)."""
     limit_score = settings.PIPELINE_QC_MIN_IDENTITY
     limit = f">= {limit_score}"
-    score = identity_score(frames, reference_images)
+    # Judged as shown: the rounded value is the one compared with the limit.
+    score = round(identity_score(frames, reference_images), 3)
     if score >= limit_score:
         return QcFinding("identity", True, round(score, 3), limit)
     reason = (
@@ -87,7 +88,9 @@ def palette_finding(
         return QcFinding("palette", True, None, limit)
     sheet = media.contact_sheet(frames, width=_PALETTE_SHEET_WIDTH)
     colours = media.weighted_colours(sheet, _PALETTE_COLOURS)
-    stray = media.palette_stray(colours, targets, lightness_weight=_PALETTE_LIGHTNESS_WEIGHT)
+    stray = round(
+        media.palette_stray(colours, targets, lightness_weight=_PALETTE_LIGHTNESS_WEIGHT), 3
+    )
     if stray <= limit_value:
         return QcFinding("palette", True, round(stray, 3), limit)
     reason = f"colours stray from the IP palette and references (distance {stray:.2f})"
