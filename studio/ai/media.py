@@ -147,7 +147,7 @@ def render_clip(
     still: bool = False,
     negative_prompt: str = "",
 ) -> bytes:
-    """Render an MP4 (H.264) moving over the references, tinted to the palette.
+    """Render an MP4 (H.264) moving over the key reference, tinted to the palette.
 
     Words appear in the picture only when the prompt asks for on-screen text and the negative
     prompt does not forbid it (see on_screen_text). `still` holds the first frame for the whole
@@ -438,19 +438,20 @@ def _canvas(
     colours: list[tuple[int, int, int]],
     rng: random.Random,
 ) -> Image.Image:
-    """Lay the references side by side (or a seeded pattern without any), tinted to the palette."""
+    """Fill the frame with the key (first) reference, or a seeded pattern, tinted to the palette.
+
+    A video model makes one scene of its references; a strip of them side by side would match
+    none, and QC's identity check would rightly reject every offline take with two references.
+    """
     width, height = round(size[0] * _MARGIN), round(size[1] * _MARGIN)
     if reference_images:
-        canvas = Image.new("L", (width, height))
-        band = width // len(reference_images)
-        for index, path in enumerate(reference_images):
-            try:
-                with Image.open(path) as image:
-                    grey = image.convert("L")
-            except OSError as exc:
-                raise MediaError(f"cannot read reference image {path}: {exc}") from exc
-            canvas.paste(ImageOps.fit(grey, (band, height)), (index * band, 0))
-        canvas = ImageOps.autocontrast(canvas, cutoff=1)
+        path = reference_images[0]
+        try:
+            with Image.open(path) as image:
+                grey = image.convert("L")
+        except OSError as exc:
+            raise MediaError(f"cannot read reference image {path}: {exc}") from exc
+        canvas = ImageOps.autocontrast(ImageOps.fit(grey, (width, height)), cutoff=1)
     else:
         canvas = _pattern((width, height), rng)
     by_light = sorted(colours, key=_luminance)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from PIL import Image
 
-from briefs.qc import identity
+from briefs.qc import identity, qc_clip
+from retrieval import demo
 from studio.ai import media
 from tests.briefs.qc import clips
 
@@ -66,3 +69,29 @@ def test_a_hue_turned_take_strays_from_the_palette(references):
 
     assert not finding.passed
     assert "stray from the IP palette" in finding.reason
+
+
+def test_an_offline_take_over_a_character_and_a_setting_is_on_model(tmp_path):
+    # Studio's renderer stands in for a video model: one scene from its key reference, not a
+    # strip of references side by side that matches none of them.
+    paths = []
+    for name, draw in (("mira", demo.mira), ("harbour", demo.harbour_at_dusk)):
+        paths.append(str(tmp_path / f"{name}.png"))
+        draw(random.Random(7)).save(paths[-1])
+    video = media.render_clip(
+        prompt="Mira on the quay at dusk",
+        camera="slow pan left",
+        duration_s=4,
+        aspect_ratio="16:9",
+        seed=3,
+        palette=PALETTE,
+        reference_images=paths,
+        size_short_side=180,
+    )
+
+    report = qc_clip(
+        video, expected_duration_s=4, aspect_ratio="16:9", reference_images=paths, palette=PALETTE
+    )
+
+    assert report.failed == ()
+    assert {f.check for f in report.findings} >= {"identity", "palette"}
