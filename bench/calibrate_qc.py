@@ -7,9 +7,10 @@ bad clip carries one fault, named by how it was made (the ground truth never com
 
 For each detector it prints the measured values on good clips and on the faults it is meant to
 catch, the threshold that separates them (half way between the worst good clip and the mildest
-bad one; when they overlap it says so and keeps good clips passing), and then, running qc_clip
-with the settings Studio ships, per fault kind how many clips were caught, and how many good
-clips were wrongly failed. Last line: one JSON object.
+bad one, to three figures; when they overlap it says so and keeps good clips passing), flags
+any default in studio/settings.py that differs, and then, running qc_clip with the measured
+thresholds, per fault kind how many clips were caught, and how many good clips were wrongly
+failed. Last line: one JSON object.
 
     .venv/bin/python bench/calibrate_qc.py [--seed 12] [--good 30] [--per-fault 6]
 """
@@ -433,6 +434,17 @@ def choose(detector: Detector, good: list[float], bad: list[float]) -> tuple[flo
     return edge_good, False
 
 
+def three_figures(value: float, *, away_from_good: bool, bad_is_high: bool) -> float:
+    """Round to three significant figures; at an overlap, round so the worst good clip passes."""
+    if not value:
+        return 0.0
+    scale = 10 ** (math.floor(math.log10(abs(value))) - 2)
+    if not away_from_good:
+        return round(round(value / scale) * scale, 10)
+    step = math.ceil if bad_is_high else math.floor
+    return round(step(value / scale) * scale, 10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=12)
@@ -496,40 +508,51 @@ def main() -> None:
                 if c.kind in detector.faults and (v := detector.read(r)) is not None
             ]
             value, separable = choose(detector, good, bad)
-            setting_value = detector.to_setting(value)
+            setting_value = three_figures(
+                detector.to_setting(value),
+                away_from_good=not separable,
+                bad_is_high=detector.bad_is_high,
+            )
             shipped = getattr(settings, detector.setting)
             chosen[detector.setting] = {
                 "separable": separable,
-                "measured_threshold": round(setting_value, 4),
+                "measured_threshold": setting_value,
                 "shipped": shipped,
+                "rule": detector.rule,
             }
             faults_label = f"bad ({', '.join(detector.faults)})"
             print(f"{detector.name}  [{'high' if detector.bad_is_high else 'low'} is bad]")
             print(f"  {'good':<28} {spread(good)}")
             print(f"  {faults_label:<28} {spread(bad)}")
             verdict = "separates" if separable else "DOES NOT SEPARATE (good clips kept passing)"
-            print(f"  {verdict}: threshold {setting_value:.4g} -> {detector.setting}")
+            print(f"  {verdict}: threshold {setting_value:g} -> {detector.setting}")
             if detector.rule:
                 print(f"  shipped {shipped}, a product rule: {detector.rule}\n")
+            elif shipped != setting_value:
+                print(f"  SHIPPED {shipped} DIFFERS: set the default to the measured value\n")
             else:
                 print(f"  shipped {shipped}\n")
 
-        progress("judging with the shipped settings")
-        shipped_reports = run_qc(clips, references, palette)
+        measured_settings = {
+            name: choice["measured_threshold"]
+            for name, choice in chosen.items()
+            if not choice["rule"]
+        }
+        progress("judging with the measured thresholds")
+        with override_settings(**measured_settings):
+            judged_reports = run_qc(clips, references, palette)
 
-    print("Per kind, with the shipped settings (caught = at least one failed finding):")
+    print("Per kind, with the measured thresholds (caught = at least one failed finding):")
     print(f"  {'kind':<16} {'clips':>5} {'caught':>6}  failed checks")
     per_kind: dict[str, dict] = {}
     for kind in ["good", *faults]:
-        rows = [r for c, r in zip(clips, shipped_reports, strict=True) if c.kind == kind]
+        rows = [r for c, r in zip(clips, judged_reports, strict=True) if c.kind == kind]
         caught = sum(1 for r in rows if not r.passed)
         checks = sorted({f.check for r in rows for f in r.failed})
         per_kind[kind] = {"clips": len(rows), "failed": caught, "checks": checks}
         label = "false positives" if kind == "good" else "caught"
         print(f"  {kind:<16} {len(rows):>5} {caught:>6}  {', '.join(checks) or '-'}  ({label})")
-    timings = [
-        r.elapsed_ms for c, r in zip(clips, shipped_reports, strict=True) if c.kind == "good"
-    ]
+    timings = [r.elapsed_ms for c, r in zip(clips, judged_reports, strict=True) if c.kind == "good"]
     qc_ms = statistics.mean(timings)
     print(
         f"\nqc_ms_per_clip: {qc_ms:.0f} ms mean, {max(timings):.0f} ms max "

@@ -1,16 +1,18 @@
 """Clip QC on FFmpeg's own detectors, run through PyAV filter graphs in one decoding pass.
 
-Each frame is scaled down once (detail a defect needs survives 160 px; decoding does not) and
-pushed through one chain of detectors whose verdicts arrive as frame metadata: blackdetect,
-freezedetect, scdet (cuts), signalstats (brightness, for flicker), bbox (letterbox/pillarbox)
-and siti (blank or noise). Audio, when there is any, goes through silencedetect, astats (peaks)
-and ebur128 (loudness). Every finding says when in the clip it happened.
+Each frame is decoded once, scaled down once (the defects looked for survive 160 px wide, and
+every filter then has a sixteenth of the work) and pushed through one chain of detectors whose
+verdicts arrive as frame metadata: blackdetect, freezedetect, scdet (cuts), signalstats
+(brightness, for flicker), bbox (letterbox/pillarbox) and siti (blank or noise). Audio, when
+there is any, goes through ebur128 (loudness), silencedetect and astats (peaks). Every finding
+says when in the clip it happened.
 """
 
 from __future__ import annotations
 
 import io
 import itertools
+import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -44,7 +46,7 @@ class _VideoTrack:
     freeze_edges: list[tuple[str, float]] = field(default_factory=list)
     content_box: tuple[int, int, int, int] | None = None
     analysis_size: tuple[int, int] = (0, 0)
-    samples: list[tuple[float, Image.Image]] = field(default_factory=list)
+    samples: list[Image.Image] = field(default_factory=list)
 
     @property
     def duration_s(self) -> float:
@@ -93,7 +95,7 @@ def qc_clip(
         _aspect_finding(video.width, video.height, aspect_ratio),
         *_audio_findings(audio, expect_audio),
     ]
-    frames = [image for _, image in video.samples]
+    frames = video.samples
     if reference_images:
         findings.append(identity.identity_finding(frames, reference_images, end_s=end))
     if palette or reference_images:
@@ -160,7 +162,9 @@ def _pulled(graph: av.filter.Graph) -> Iterator[av.VideoFrame | av.AudioFrame]:
             return
 
 
-def _chain(graph: av.filter.Graph, source: av.filter.context.FilterContext, *filters) -> None:
+def _chain(
+    graph: av.filter.Graph, source: av.filter.context.FilterContext, *filters: tuple[str, str]
+) -> None:
     previous = source
     for name, args in filters:
         node = graph.add(name, args) if args else graph.add(name)
@@ -197,7 +201,7 @@ class _VideoAnalysis:
             ("blackdetect", f"d=0:pix_th={s.PIPELINE_QC_BLACK_PIXEL_TH}:pic_th=0.98"),
             ("freezedetect", f"n={s.PIPELINE_QC_FREEZE_NOISE}:d={s.PIPELINE_QC_FREEZE_MIN_S}"),
             ("scdet", "threshold=100"),
-            ("signalstats", "stat=brng"),
+            ("signalstats", ""),
             ("bbox", f"min_val={s.PIPELINE_QC_BORDER_LUMA}"),
             ("siti", ""),
             ("buffersink", ""),
@@ -243,7 +247,7 @@ class _VideoAnalysis:
                 )
             )
         if at >= self.next_sample_s:
-            track.samples.append((at, frame.to_image()))
+            track.samples.append(frame.to_image())
             self.next_sample_s = at + self.sample_every_s
 
 
@@ -456,41 +460,67 @@ def _detail_findings(video: _VideoTrack, black: Sequence[Segment]) -> list[QcFin
     a fast camera move changes a frame by less than the detail it carries.
     """
     s = settings
-    in_black = [any(a <= t < b for a, b in black) for t in video.times]
     low, high = s.PIPELINE_QC_MIN_DETAIL, s.PIPELINE_QC_MAX_CHANGE_RATIO
-    blank = _runs(
-        video.times,
-        [d < low and not dark for d, dark in zip(video.detail, in_black, strict=True)],
-        video.frame_s,
-    )
+    # Black frames have no detail either; they are the black finding's.
+    detail = [
+        math.inf if any(a <= t < b for a, b in black) else d
+        for t, d in zip(video.times, video.detail, strict=True)
+    ]
     ratios = [c / max(d, 1.0) for c, d in zip(video.change, video.detail, strict=True)]
-    noise = _runs(video.times, [r > high for r in ratios], video.frame_s)
-    lit = [d for d, dark in zip(video.detail, in_black, strict=True) if not dark] or [0.0]
-    # A cut or a black edge changes one frame a lot; the first frame has nothing to change from.
-    steady_ratio = sorted(ratios[1:])[-2] if len(ratios) > 2 else 0.0
-    min_s = s.PIPELINE_QC_DETAIL_MIN_S
-    blank_findings = _segment_findings(
-        "blank",
-        blank,
-        min_s=min_s,
-        limit=f"spatial detail >= {low}",
-        reason=lambda seg: (
-            f"picture is flat, with no detail, from {seg[0]:.2f} s to {seg[1]:.2f} s"
+    return [
+        _level_finding(
+            "blank",
+            video,
+            detail,
+            measure="spatial detail",
+            limit=low,
+            bad_is_high=False,
+            describe="flat, with no detail",
         ),
-    )
-    noise_findings = _segment_findings(
-        "noise",
-        noise,
-        min_s=min_s,
-        limit=f"change/detail <= {high}",
-        reason=lambda seg: f"picture is noise from {seg[0]:.2f} s to {seg[1]:.2f} s",
-    )
-    # A passed finding reports the measured detail, which says more than a segment length.
-    if blank_findings[0].passed:
-        blank_findings = [QcFinding("blank", True, _r(min(lit)), f"spatial detail >= {low}")]
-    if noise_findings[0].passed:
-        noise_findings = [QcFinding("noise", True, _r(steady_ratio), f"change/detail <= {high}")]
-    return [*blank_findings, *noise_findings]
+        _level_finding(
+            "noise",
+            video,
+            ratios,
+            measure="change per unit of detail",
+            limit=high,
+            bad_is_high=True,
+            describe="noise",
+        ),
+    ]
+
+
+def _level_finding(
+    check: str,
+    video: _VideoTrack,
+    levels: Sequence[float],
+    *,
+    measure: str,
+    limit: float,
+    bad_is_high: bool,
+    describe: str,
+) -> QcFinding:
+    """Find the longest stretch of DETAIL_MIN_S or more where every frame is past the limit.
+
+    The value is the level the worst such stretch sustains (its best frame), so a clean clip
+    reports how close it came and a bad one how bad it stayed.
+    """
+    span = max(1, round(settings.PIPELINE_QC_DETAIL_MIN_S / video.frame_s)) if video.frame_s else 1
+    windows = [levels[i : i + span] for i in range(max(1, len(levels) - span + 1))]
+    if bad_is_high:
+        sustained = max(min(window) for window in windows)
+        past = sustained > limit
+        label = f"{measure} <= {limit}"
+    else:
+        sustained = min(max(window) for window in windows)
+        past = sustained < limit
+        label = f"{measure} >= {limit}"
+    value = _r(sustained) if math.isfinite(sustained) else None
+    if not past:
+        return QcFinding(check, True, value, label)
+    flags = [(v > limit) if bad_is_high else (v < limit) for v in levels]
+    start, end = max(_runs(video.times, flags, video.frame_s), key=lambda seg: seg[1] - seg[0])
+    reason = f"picture is {describe} from {start:.2f} s to {end:.2f} s"
+    return QcFinding(check, False, value, label, _r(start), _r(end), reason)
 
 
 def _border_finding(video: _VideoTrack) -> QcFinding:

@@ -31,6 +31,9 @@ _WINDOW_SCALES = (1.0, 0.85, 0.7, 0.55)
 _WINDOW_ACROSS = (0.0, 0.25, 0.5, 0.75, 1.0)
 _WINDOW_DOWN = (0.0, 0.5, 1.0)
 _PALETTE_COLOURS = 8
+# Lightness counts half: a darker or brighter grade keeps the palette, a turn of hue does not
+# (bench/calibrate_qc.py: with full weight, darker good takes strayed as far as hue-turned ones).
+_PALETTE_LIGHTNESS_WEIGHT = 0.5
 # Colours are counted on frames this wide: enough pixels for shares, few enough to be quick.
 _PALETTE_SHEET_WIDTH = 80
 
@@ -41,7 +44,8 @@ def identity_finding(
     """Score how closely sampled frames match the character references (median of frames)."""
     limit_score = settings.PIPELINE_QC_MIN_IDENTITY
     limit = f">= {limit_score}"
-    score = identity_score(frames, reference_images)
+    # Judged as shown: the rounded value is the one compared with the limit.
+    score = round(identity_score(frames, reference_images), 3)
     if score >= limit_score:
         return QcFinding("identity", True, round(score, 3), limit)
     reason = (
@@ -83,7 +87,10 @@ def palette_finding(
     if not frames or not targets:
         return QcFinding("palette", True, None, limit)
     sheet = media.contact_sheet(frames, width=_PALETTE_SHEET_WIDTH)
-    stray = media.palette_stray(media.weighted_colours(sheet, _PALETTE_COLOURS), targets)
+    colours = media.weighted_colours(sheet, _PALETTE_COLOURS)
+    stray = round(
+        media.palette_stray(colours, targets, lightness_weight=_PALETTE_LIGHTNESS_WEIGHT), 3
+    )
     if stray <= limit_value:
         return QcFinding("palette", True, round(stray, 3), limit)
     reason = f"colours stray from the IP palette and references (distance {stray:.2f})"

@@ -149,7 +149,7 @@ def render_clip(
     still: bool = False,
     negative_prompt: str = "",
 ) -> bytes:
-    """Render an MP4 (H.264) moving over the references, tinted to the palette.
+    """Render an MP4 (H.264) moving over the key reference, tinted to the palette.
 
     Words appear in the picture only when the prompt asks for on-screen text and the negative
     prompt does not forbid it (see on_screen_text). `still` holds the first frame for the whole
@@ -357,18 +357,26 @@ def weighted_colours(image: Image.Image, k: int = 8) -> list[tuple[str, float]]:
     ]
 
 
-def palette_stray(colours: Sequence[tuple[str, float]], palette: Sequence[str]) -> float:
+def palette_stray(
+    colours: Sequence[tuple[str, float]], palette: Sequence[str], *, lightness_weight: float = 1.0
+) -> float:
     """Return how far a picture's colours stray from a palette: 0..1, weighted by pixel share.
 
     One-directional on purpose: a good frame uses some of the palette, not all of it, so only
     the picture's colours are looked up (mean nearest CIE76 Delta E, divided by 100).
+    `lightness_weight` below 1 lets a darker or brighter grade keep its palette.
     """
     if not colours or not palette:
         raise ValueError("palette_stray needs colours and a palette")
-    targets = [_lab(hex_to_rgb(c)) for c in palette]
+
+    def lab(hex_colour: str) -> tuple[float, float, float]:
+        lightness, a, b = _lab(hex_to_rgb(hex_colour))
+        return lightness * lightness_weight, a, b
+
+    targets = [lab(c) for c in palette]
     weight = sum(share for _, share in colours) or 1.0
     stray = sum(
-        share * min(math.dist(_lab(hex_to_rgb(colour)), target) for target in targets)
+        share * min(math.dist(lab(colour), target) for target in targets)
         for colour, share in colours
     )
     return min(1.0, stray / weight / 100)
@@ -461,19 +469,20 @@ def _canvas(
     colours: list[tuple[int, int, int]],
     rng: random.Random,
 ) -> Image.Image:
-    """Lay the references side by side (or a seeded pattern without any), tinted to the palette."""
+    """Fill the frame with the key (first) reference, or a seeded pattern, tinted to the palette.
+
+    A video model makes one scene of its references; a strip of them side by side would match
+    none, and QC's identity check would rightly reject every offline take with two references.
+    """
     width, height = round(size[0] * _MARGIN), round(size[1] * _MARGIN)
     if reference_images:
-        canvas = Image.new("L", (width, height))
-        band = width // len(reference_images)
-        for index, path in enumerate(reference_images):
-            try:
-                with Image.open(path) as image:
-                    grey = image.convert("L")
-            except OSError as exc:
-                raise MediaError(f"cannot read reference image {path}: {exc}") from exc
-            canvas.paste(ImageOps.fit(grey, (band, height)), (index * band, 0))
-        canvas = ImageOps.autocontrast(canvas, cutoff=1)
+        path = reference_images[0]
+        try:
+            with Image.open(path) as image:
+                grey = image.convert("L")
+        except OSError as exc:
+            raise MediaError(f"cannot read reference image {path}: {exc}") from exc
+        canvas = ImageOps.autocontrast(ImageOps.fit(grey, (width, height)), cutoff=1)
     else:
         canvas = _pattern((width, height), rng)
     by_light = sorted(colours, key=_luminance)

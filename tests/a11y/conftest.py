@@ -12,17 +12,17 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from review.models_autonomy import AutonomyPolicy, ReliabilityAlert
-from studio.tokens import token_create, token_revoke
 
 from briefs import demo as briefs_demo
 from briefs.models import Brief, Take
+from integrations.models import ApiToken
+from integrations.tokens import token_create, token_revoke
+from reliability import autonomy
+from reliability.models import AutonomyPolicy, ReliabilityAlert
 from retrieval import demo as catalog_demo
 from retrieval.models import IP, Asset
-from review import autonomy
 from review import demo as review_demo
 from studio.demo import DEMO_USERS, seed_demo_users
-from studio.models import ApiToken
 from tests.factories.reliability import history
 from tests.factories.review import ready_take
 
