@@ -400,6 +400,9 @@ PIPELINE_QC_MIN_IDENTITY = env_float("PIPELINE_QC_MIN_IDENTITY", 0.468)
 # Measured but NOT separable: colour stray from the IP palette and references (good up to
 # 0.155, hue-turned takes from 0.094): set at the worst good take, it catches half of them.
 PIPELINE_QC_MAX_PALETTE_STRAY = env_float("PIPELINE_QC_MAX_PALETTE_STRAY", 0.155)
+# Because it does not separate, a stray palette is shown on the take but routes nothing unless
+# a studio turns this on for an IP whose palette is distinctive enough to trust it.
+PIPELINE_QC_PALETTE_ROUTES = env_bool("PIPELINE_QC_PALETTE_ROUTES", False)
 # Seconds a generate step waits after starting an operation: 0 except in the crash test.
 PIPELINE_STEP_DELAY_S = env_float("PIPELINE_STEP_DELAY_S", 0.0)
 CELERY_BEAT_SCHEDULE["briefs-sweep-expired-leases"] = {

@@ -92,9 +92,13 @@ def palette_finding(
         media.palette_stray(colours, targets, lightness_weight=_PALETTE_LIGHTNESS_WEIGHT), 3
     )
     if stray <= limit_value:
-        return QcFinding("palette", True, round(stray, 3), limit)
+        return QcFinding("palette", True, stray, limit)
+    if not settings.PIPELINE_QC_PALETTE_ROUTES:
+        # Calibration found no threshold that separates good takes from off-palette ones, so
+        # by default the distance is shown to people but routes nothing (docs/qc.md).
+        return QcFinding("palette", True, stray, f"{limit} (shown, does not route)")
     reason = f"colours stray from the IP palette and references (distance {stray:.2f})"
-    return QcFinding("palette", False, round(stray, 3), limit, 0.0, round(end_s, 3), reason)
+    return QcFinding("palette", False, stray, limit, 0.0, round(end_s, 3), reason)
 
 
 Descriptor = tuple[float, ...]

@@ -264,9 +264,16 @@ class LocalCritic:
     def _named_colours_verdict(
         self, prompt: str, colours: Sequence[tuple[str, float]]
     ) -> CriterionVerdict:
-        """Check that every CSS colour name in the prompt shows on screen."""
+        """Check that every CSS colour name in the prompt shows on screen.
+
+        A "Palette: ..." clause lists colours to draw from, not colours that must all appear,
+        so it is left out (the clip checks measure palette stray).
+        """
+        described = re.sub(r"\bpalette:[^.]*\.?", " ", prompt, flags=re.IGNORECASE)
         named = [
-            name for name in media.CSS_COLOURS if re.search(rf"\b{name}\b", prompt, re.IGNORECASE)
+            name
+            for name in media.CSS_COLOURS
+            if re.search(rf"\b{name}\b", described, re.IGNORECASE)
         ]
         if not named:
             return CriterionVerdict("style", True, "the prompt names no colours")

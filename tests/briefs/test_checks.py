@@ -2,7 +2,7 @@
 
 import pytest
 
-from briefs import checks
+from briefs import checks, qc
 from studio.ai import media
 from studio.ai.types import Critique, Plan, ShotSpec
 
@@ -25,13 +25,8 @@ def clip(**overrides) -> bytes:
 
 
 def verdict(video: bytes, *, critique: Critique = GOOD_CRITIQUE, duration: int = 4, aspect="16:9"):
-    return checks.check_take(
-        probe=media.probe_video(video),
-        critique=critique,
-        expected_duration_s=duration,
-        aspect_ratio=aspect,
-        reference_palette=PALETTE,
-    )
+    report = qc.qc_clip(video, expected_duration_s=duration, aspect_ratio=aspect, palette=PALETTE)
+    return checks.check_clip(report=report, critique=critique)
 
 
 def failed(result: checks.CheckResult) -> set[str]:
@@ -50,31 +45,36 @@ def test_a_good_clip_passes_every_check_with_the_critics_confidence():
     [
         (
             lambda: media.render_flat_clip(colour="#000000", duration_s=4, aspect_ratio="16:9"),
-            {"black", "blank", "frozen", "palette"},
-            "clip is black",
+            {"black"},
+            "black from 0.00 s to 4.00 s",
         ),
         (
             lambda: media.render_flat_clip(colour="#7f7f7f", duration_s=4, aspect_ratio="16:9"),
-            {"blank", "frozen", "palette"},
-            "clip is blank",
+            {"blank", "frozen"},
+            "picture is flat",
         ),
-        (lambda: clip(still=True), {"frozen"}, "clip is frozen"),
-        (
-            lambda: clip(palette=media.complementary_palette(PALETTE)),
-            {"palette"},
-            "far from the references' palette",
-        ),
-        (lambda: clip(duration_s=6), {"duration"}, "clip lasts 6.0 s, the shot needs 4 s"),
-        (lambda: clip(aspect_ratio="9:16"), {"aspect"}, "the brief asks for 16:9"),
+        (lambda: clip(still=True), {"frozen"}, "picture frozen from"),
+        (lambda: clip(duration_s=6), {"duration"}, "clip lasts 6.00 s, the shot needs 4 s"),
+        (lambda: clip(aspect_ratio="9:16"), {"aspect"}, "the shot needs 16:9"),
     ],
-    ids=["black", "blank", "frozen", "off-palette", "wrong-duration", "wrong-aspect"],
+    ids=["black", "blank", "frozen", "wrong-duration", "wrong-aspect"],
 )
-def test_each_bad_clip_fails_with_its_reason(video, expected, reason):
+def test_each_bad_clip_fails_with_its_reason_and_time_range(video, expected, reason):
     result = verdict(video())
 
     assert not result.passed
     assert failed(result) == expected
     assert any(reason in text for text in result.reasons)
+    timed = [f for f in result.findings if not f.passed and f.name != "aspect"]
+    assert all(f.start_s is not None and f.end_s >= f.start_s for f in timed)
+
+
+def test_an_off_palette_clip_is_shown_but_not_routed_because_palette_does_not_separate():
+    result = verdict(clip(palette=media.complementary_palette(PALETTE)))
+
+    palette = next(f for f in result.findings if f.name == "palette")
+    assert result.passed and palette.value > 0.155
+    assert "does not route" in palette.limit
 
 
 def test_a_low_critic_score_fails_with_the_critics_reasons():
@@ -83,7 +83,7 @@ def test_a_low_critic_score_fails_with_the_critics_reasons():
     result = verdict(clip(), critique=low)
 
     assert failed(result) == {"critic"}
-    assert result.reasons == ("critic scored 0.20: subject missing",)
+    assert result.reasons == ("gemini-2.5-flash scored 0.20: subject missing",)
 
 
 def _shot(prompt="Wide: the pier", duration=4, refs=(1,)) -> ShotSpec:
