@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -12,14 +13,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from briefs.models import Brief
+from briefs.selectors import visible_briefs
 from reliability import autonomy, charts, metrics
 from reliability.alerts import open_alerts
 from reliability.models import AutonomyPolicy
 from retrieval.models import IP
 from studio.roles import Role, role_required
 
-VIEWER_ROLES = (Role.PRODUCER, Role.CREATIVE_DIRECTOR, Role.CATALOG_ADMIN)
+# Every figure is about briefs, and catalog admins see no brief (briefs.selectors.visible_briefs).
+VIEWER_ROLES = (Role.PRODUCER, Role.CREATIVE_DIRECTOR)
 WINDOWS = {
     "24h": ("Last 24 hours", timedelta(hours=24)),
     "7d": ("Last 7 days", timedelta(days=7)),
@@ -34,7 +36,7 @@ class ReliabilityFilterForm(forms.Form):
         queryset=IP.objects.order_by("name"), required=False, empty_label="All IPs", label="IP"
     )
     brief = forms.ModelChoiceField(
-        queryset=Brief.objects.order_by("-created_at"),
+        queryset=None,
         required=False,
         empty_label="All briefs",
         label="Brief",
@@ -46,6 +48,11 @@ class ReliabilityFilterForm(forms.Form):
         label="Time window",
     )
 
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.scope = visible_briefs(user)
+        self.fields["brief"].queryset = self.scope.order_by("-created_at")
+
     def filters(self) -> metrics.Filters:
         """Return the filters the valid form asks for (the last 30 days when it is not valid)."""
         data = self.cleaned_data if self.is_valid() else {}
@@ -55,6 +62,7 @@ class ReliabilityFilterForm(forms.Form):
             ip_id=ip.pk if ip else None,
             brief_id=brief.pk if brief else None,
             since=timezone.now() - window if window else None,
+            scope=self.scope,
         )
 
 
@@ -90,8 +98,11 @@ class NewPolicyForm(forms.ModelForm):
 
 
 def _dashboard_context(request: HttpRequest) -> dict:
-    form = ReliabilityFilterForm(request.GET or None)
+    form = ReliabilityFilterForm(request.GET or None, user=request.user)
     filters = form.filters()
+    if "brief" in form.errors:
+        # Someone else's brief (or none at all): say nothing about whether it exists.
+        raise Http404("No such brief.")
     data = metrics.dashboard(filters)
     return {
         "form": form,
@@ -130,7 +141,7 @@ def dashboard_csv(request: HttpRequest, dataset: str) -> HttpResponse:
 @role_required(*VIEWER_ROLES)
 def trace(request: HttpRequest, pk: int) -> HttpResponse:
     """Show every handoff of one brief on a timeline, with the waits for humans."""
-    get_object_or_404(Brief, pk=pk)
+    get_object_or_404(visible_briefs(request.user), pk=pk)
     brief_trace = metrics.brief_trace(pk)
     return render(
         request,

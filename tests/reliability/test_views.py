@@ -66,7 +66,7 @@ def test_dashboard_shows_per_step_figures_and_an_open_alert(client, recent_brief
         message="Check passed 50% of 12 attempts in the last 60 minutes, below its 80% threshold.",
     )
 
-    response = signed_in(client, producer()).get(reverse("reliability:dashboard"))
+    response = signed_in(client, recent_brief.producer).get(reverse("reliability:dashboard"))
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -92,7 +92,7 @@ def test_filters_return_only_the_dashboard_fragment_to_htmx(client, recent_brief
 
 
 def test_each_chart_downloads_its_numbers_as_csv(client, recent_brief):
-    response = signed_in(client, producer()).get(
+    response = signed_in(client, recent_brief.producer).get(
         reverse("reliability:csv", args=["steps"]), {"window": "24h"}
     )
 
@@ -117,6 +117,73 @@ def test_trace_lists_every_handoff_with_its_reasons_and_the_wait_for_a_human(cli
     assert "Retry scheduled in 2.5 s" in page and "20 KB clip from operation op-1" in page
     assert "waited" in page and "still waiting" in page
     assert 'aria-labelledby="trace-title trace-desc"' in page
+
+
+def test_given_another_producers_brief_when_a_producer_opens_its_trace_then_404(
+    client, recent_brief
+):
+    response = signed_in(client, producer()).get(
+        reverse("reliability:trace", args=[recent_brief.pk])
+    )
+
+    assert response.status_code == 404
+    assert "Lantern teaser" not in response.content.decode()
+
+
+def test_given_their_own_brief_when_the_producer_opens_its_trace_then_it_shows(
+    client, recent_brief
+):
+    response = signed_in(client, recent_brief.producer).get(
+        reverse("reliability:trace", args=[recent_brief.pk])
+    )
+
+    assert response.status_code == 200 and "Lantern teaser" in response.content.decode()
+
+
+def test_given_two_producers_when_one_opens_the_dashboard_then_the_filter_lists_only_theirs(
+    client, recent_brief
+):
+    mine = BriefFactory(title="My own teaser")
+
+    page = signed_in(client, mine.producer).get(reverse("reliability:dashboard")).content.decode()
+
+    assert "My own teaser" in page
+    assert "Lantern teaser" not in page
+
+
+def test_given_another_producers_brief_when_filtering_the_dashboard_by_it_then_404(
+    client, recent_brief
+):
+    signed_in(client, producer())
+    query = {"brief": recent_brief.pk, "window": "all"}
+
+    page = client.get(reverse("reliability:dashboard"), query)
+    download = client.get(reverse("reliability:csv", args=["steps"]), query)
+
+    assert page.status_code == 404 and download.status_code == 404
+
+
+def test_given_another_producers_handoffs_when_a_producer_downloads_figures_then_none_count(
+    client, recent_brief
+):
+    mine = BriefFactory(title="My own teaser")
+    HandoffFactory(brief=mine, step=Step.RETRIEVE, started_at=timezone.now())
+
+    def generate_row(user):
+        response = signed_in(client, user).get(
+            reverse("reliability:csv", args=["steps"]), {"window": "all"}
+        )
+        rows = list(csv.reader(io.StringIO(response.content.decode())))
+        return {row[0]: row[1] for row in rows[1:]}
+
+    assert generate_row(mine.producer) == {"retrieve": "1"}
+    assert generate_row(director())["generate"] == "2"
+
+
+def test_given_a_catalog_admin_when_opening_the_dashboard_then_403(client, recent_brief):
+    response = signed_in(client, catalog_admin()).get(reverse("reliability:dashboard"))
+
+    assert response.status_code == 403
 
 
 def test_only_admins_see_and_change_policies(client, db):
