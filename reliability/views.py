@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
 from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from briefs.selectors import visible_briefs
 from reliability import autonomy, charts, metrics
 from reliability.alerts import open_alerts
-from reliability.models import AutonomyPolicy
+from reliability.models import BAR_FLOOR, MIN_DECISIONS_FLOOR, AutonomyPolicy
 from retrieval.models import IP
 from studio.roles import Role, role_required
 
@@ -29,6 +33,19 @@ WINDOWS = {
     "90d": ("Last 90 days", timedelta(days=90)),
     "all": ("All time", None),
 }
+
+
+def lead_required(view: Callable) -> Callable:
+    """Let lead directors and superusers through; other signed-in users get a 403 page."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not autonomy.may_manage_policies(request.user):
+            raise PermissionDenied("Autonomy policies are for the lead creative director.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 class ReliabilityFilterForm(forms.Form):
@@ -85,7 +102,8 @@ class PolicyForm(forms.ModelForm):
         widgets = {
             "threshold": forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}),
             "sample_rate": forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}),
-            "bar": forms.NumberInput(attrs={"step": "0.01", "min": 0.01, "max": 1}),
+            "min_decisions": forms.NumberInput(attrs={"min": MIN_DECISIONS_FLOOR}),
+            "bar": forms.NumberInput(attrs={"step": "0.01", "min": BAR_FLOOR, "max": 1}),
         }
 
 
@@ -108,6 +126,7 @@ def _dashboard_context(request: HttpRequest) -> dict:
         "form": form,
         "data": data,
         "charts": charts.dashboard_charts(data),
+        "may_manage_policies": autonomy.may_manage_policies(request.user),
         "alerts": open_alerts(),
         "query": request.GET.urlencode(),
     }
@@ -151,7 +170,7 @@ def trace(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(Role.CATALOG_ADMIN)
+@lead_required
 def policies(request: HttpRequest) -> HttpResponse:
     """List autonomy policies with their agreement; create a policy (it starts manual)."""
     form = NewPolicyForm(request.POST or None)
@@ -172,7 +191,7 @@ def policies(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(Role.CATALOG_ADMIN)
+@lead_required
 def policy(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit one policy's mode and numbers; show its agreement and audit trail."""
     current = get_object_or_404(AutonomyPolicy.objects.select_related("ip"), pk=pk)
