@@ -52,3 +52,10 @@ def lead_director(**kwargs):
 
 def superuser(**kwargs):
     return UserFactory(is_superuser=True, is_staff=True, **kwargs)
+
+
+def catalog_director(**kwargs):
+    """A creative director who is also a catalog admin: may promote takes from the board."""
+    user = director(**kwargs)
+    user.groups.add(Group.objects.get(name=Role.CATALOG_ADMIN.value))
+    return user
