@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from briefs.models import Brief, Take
+from integrations.models import ApiToken
+from integrations.tokens import token_create
 from reliability.models import AutonomyPolicy
 from retrieval.models import IP, Asset
 from review import services
@@ -39,6 +41,7 @@ class World:
     asset: Asset  # a reference both takes used
     ip: IP
     policy: AutonomyPolicy
+    token: ApiToken  # the first producer's
 
 
 def access_world() -> World:
@@ -64,4 +67,5 @@ def access_world() -> World:
         asset=approved.references.first(),
         ip=brief.ip,
         policy=PolicyFactory(mode=AutonomyPolicy.Mode.SHADOW),
+        token=token_create(user=users["producer"], name="revocable")[0],
     )
