@@ -7,14 +7,15 @@ from reliability import autonomy
 from reliability.models import AutonomyPolicy
 from tests.browser import screenshot, sign_in
 from tests.factories.reliability import history
-from tests.factories.users import TEST_PASSWORD, lead_director, producer
+from tests.factories.users import TEST_PASSWORD, director, lead_director
 
 pytestmark = pytest.mark.browser
 
 
 def test_dashboard_charts_filter_and_lead_to_a_trace(page):
     briefs = history()
-    user = producer(username="pat")
+    # Directors see every brief's figures; a producer would see only their own.
+    user = director(username="dana")
     sign_in(page, user.username, TEST_PASSWORD)
 
     page.goto("/reliability/")
