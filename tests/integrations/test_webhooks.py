@@ -445,3 +445,87 @@ def test_given_the_admin_when_adding_a_plain_http_endpoint_then_the_form_refuses
 
     assert page.status_code == 200 and "must start with https://" in page.content.decode()
     assert not WebhookEndpoint.objects.exists()
+
+
+def certificate_authority(tmp_path, host: str) -> tuple[str, str, str]:
+    """Write a CA and a server certificate for `host` signed by it: (ca, cert, key) paths."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def build(subject, issuer, public_key, signing_key, *, ca: bool, names=()):
+        now = datetime.now(UTC)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if names:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
+            )
+        return builder.sign(signing_key, hashes.SHA256())
+
+    ca_key, server_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA")])
+    ca = build(ca_name, ca_name, ca_key.public_key(), ca_key, ca=True)
+    server_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    server = build(server_name, ca_name, server_key.public_key(), ca_key, ca=False, names=[host])
+    paths = tmp_path / "ca.pem", tmp_path / "server.pem", tmp_path / "server.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return tuple(str(p) for p in paths)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "delivered"), [("hooks.example", True), ("other.example", False)])
+def test_given_https_when_sending_to_the_checked_address_then_tls_still_checks_the_name(
+    receiver_factory, monkeypatch, tmp_path, name, delivered
+):
+    import ssl
+
+    receiver = receiver_factory([200])
+    ca, cert, key = certificate_authority(tmp_path, "hooks.example")
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert, key)
+    receiver.server.socket = server_side.wrap_socket(receiver.server.socket, server_side=True)
+    port = receiver.server.server_port
+    trusting = ssl.create_default_context(cafile=ca)
+    monkeypatch.setattr(webhooks.ssl, "create_default_context", lambda: trusting)
+    monkeypatch.setattr(
+        webhooks.socket,
+        "getaddrinfo",
+        lambda host, port_, *a, **kw: [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port_))
+        ],
+    )
+    delivery = delivery_to(f"https://{name}:{port}/hooks/studio")
+
+    webhooks.attempt_delivery(delivery.pk)
+
+    delivery.refresh_from_db()
+    if delivered:
+        assert delivery.status == WebhookDelivery.Status.SUCCEEDED, delivery.last_error
+        assert receiver.requests[0]["headers"]["Host"] == f"hooks.example:{port}"
+    else:
+        # The certificate names hooks.example: connecting by address did not skip the check.
+        assert "CERTIFICATE_VERIFY_FAILED" in delivery.last_error
+        assert receiver.requests == []
