@@ -307,3 +307,11 @@ def test_given_numbers_below_the_floors_when_saved_directly_then_the_schema_refu
 ):
     with pytest.raises(IntegrityError, match=name), transaction.atomic():
         PolicyFactory(**numbers)
+
+
+def test_the_django_admin_offers_no_way_around_the_lead_permission():
+    from django.contrib import admin
+
+    # Policies change only through policy_create/policy_update, which check the lead permission.
+    assert AutonomyPolicy not in admin.site._registry
+    assert PolicyEvent not in admin.site._registry
