@@ -346,9 +346,26 @@ def _check_floors(policy: AutonomyPolicy) -> None:
         raise AutonomyError(MIN_DECISIONS_MESSAGE)
     if not BAR_FLOOR <= policy.bar <= 1:
         raise AutonomyError(BAR_MESSAGE)
+    # A bar that even perfect agreement over N cannot reach would keep the policy in shadow forever.
+    best = wilson_lower_bound(policy.min_decisions, policy.min_decisions) or 0.0
+    if best < policy.bar:
+        raise AutonomyError(
+            f"With N = {policy.min_decisions}, even perfect agreement has a lower bound of "
+            f"{best:.3f}, below the bar of {policy.bar:.3f}: {_fewest_decisions(policy.bar)}"
+        )
 
 
-@transaction.atomic
+def _fewest_decisions(bar: float) -> str:
+    # With every prediction agreed the Wilson bound is n / (n + z^2), so n >= z^2 * bar / (1 - bar).
+    if bar >= 1:
+        return "no number of decisions reaches a bar of 1; lower the bar."
+    z = settings.AUTONOMY_WILSON_Z
+    needed = max(1, math.ceil(z * z * bar / (1 - bar)) - 1)
+    while (wilson_lower_bound(needed, needed) or 0.0) < bar:
+        needed += 1
+    return f"raise N to at least {needed} or lower the bar."
+
+
 def policy_create(
     *,
     user: Any,

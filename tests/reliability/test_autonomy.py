@@ -315,3 +315,23 @@ def test_the_django_admin_offers_no_way_around_the_lead_permission():
     # Policies change only through policy_create/policy_update, which check the lead permission.
     assert AutonomyPolicy not in admin.site._registry
     assert PolicyEvent not in admin.site._registry
+
+
+@pytest.mark.parametrize(
+    ("numbers", "message"),
+    [
+        (
+            {"min_decisions": 30, "bar": 0.9},
+            "lower bound of 0.886, below the bar of 0.900: raise N to at least 35",
+        ),
+        ({"min_decisions": 50, "bar": 0.95}, "raise N to at least 73"),
+        ({"min_decisions": 500, "bar": 1.0}, "no number of decisions reaches a bar of 1"),
+    ],
+)
+def test_given_a_bar_perfect_agreement_cannot_reach_when_setting_a_policy_then_refused(
+    db, numbers, message
+):
+    with pytest.raises(autonomy.AutonomyError, match=message):
+        autonomy.policy_create(user=lead_director(), **numbers)
+
+    assert not AutonomyPolicy.objects.exists()
