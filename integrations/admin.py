@@ -1,6 +1,8 @@
 """Admin for integrations: API tokens, webhook endpoints and their deliveries (with re-send)."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -29,8 +31,25 @@ class ApiTokenAdmin(admin.ModelAdmin):
         self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)
 
 
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["url", "description", "secret", "events", "is_active"]
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        try:
+            webhooks.check_scheme(url)
+        except webhooks.TargetRefused as refused:
+            raise ValidationError(str(refused)) from refused
+        return url
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
     list_display = ["url", "events", "is_active", "created_by", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["url", "description"]
@@ -67,7 +86,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "status",
         "attempts",
         "response_code",
-        "response_body",
         "last_error",
         "next_attempt_at",
         "created_at",

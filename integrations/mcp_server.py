@@ -43,9 +43,9 @@ server = MCPServer(
     instructions=(
         "Studio turns briefs into reviewed video shots. Search an IP's rights-cleared catalog, "
         "submit briefs (producers), follow their status, list takes waiting for review, add "
-        "timecoded notes, and approve or reject takes (creative directors). Read an IP's style "
-        "guide at studio://ips/{slug}/style-guide and a brief's shots at "
-        "studio://briefs/{brief_id}/shots."
+        "timecoded notes, approve or reject takes (creative directors), and put approved takes "
+        "into the catalog (catalog admins). Read an IP's style guide at "
+        "studio://ips/{slug}/style-guide and a brief's shots at studio://briefs/{brief_id}/shots."
     ),
     version="1",
 )
@@ -228,6 +228,15 @@ def decide_take(
         return operations.decide_take(user=user, take_id=take_id, data=data).model_dump(mode="json")
 
     return _as_user(ctx, decide)
+
+
+@server.tool(annotations=ToolAnnotations(readOnlyHint=False, destructiveHint=False))
+def promote_take(take_id: Annotated[int, Field(ge=1)], ctx: Context) -> dict[str, Any]:
+    """Put an approved take into the catalog as a clip with derived rights (catalog admins)."""
+    return _as_user(
+        ctx,
+        lambda user: operations.promote_take(user=user, take_id=take_id).model_dump(mode="json"),
+    )
 
 
 def _resource(ctx: Context, operation: Callable[[Any], Any]) -> str:

@@ -4,20 +4,31 @@ emit() writes one delivery row per subscribed endpoint inside the caller's trans
 event that rolls back sends nothing) and enqueues them once it commits. Each delivery is a POST
 of the JSON envelope, signed with HMAC-SHA256 over f"{timestamp}.{body}" and the endpoint's
 secret, in the header `Studio-Signature: t=<unix seconds>,v1=<hex digest>`.
+
+A webhook URL is typed by an admin but requested by the server, so each send resolves the host
+once, refuses the whole target if any address is not public (loopback, private, link-local,
+multicast, reserved, unspecified; IPv4-mapped IPv6 judged as its IPv4), and connects to that
+checked address itself: the name is not looked up again (no DNS rebinding between check and
+connect), while the Host header, TLS SNI and certificate check still use the name. Redirects are
+not followed and response bodies are neither read nor kept.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -32,12 +43,15 @@ from studio.celery import send_after_commit
 
 EVENTS = tuple(WebhookEndpoint.Event.values)
 SIGNATURE_HEADER = "Studio-Signature"
-RESPONSE_EXCERPT = 2000
 DELIVER_TASK = "integrations.deliver_webhook"
 
 
 class WebhookError(Exception):
     """A webhook operation that cannot go ahead; the message is for the admin."""
+
+
+class TargetRefused(WebhookError):
+    """A delivery target Studio will not send to (scheme or address); retrying cannot help."""
 
 
 def sign(secret: str, timestamp: int, body: str) -> str:
@@ -62,6 +76,16 @@ def verify(secret: str, header: str, body: str, *, tolerance_s: int = 300, now=N
     return hmac.compare_digest(sign(secret, timestamp, body), parts.get("v1", ""))
 
 
+def check_scheme(url: str) -> None:
+    """Refuse a URL that is not https (http only with DEBUG or WEBHOOK_ALLOW_HTTP)."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "https":
+        return
+    if scheme == "http" and (settings.DEBUG or settings.WEBHOOK_ALLOW_HTTP):
+        return
+    raise TargetRefused("The URL must start with https:// (plain http is for development only).")
+
+
 def endpoint_register(
     *, url: str, events: Sequence[str], created_by: Any = None, description: str = ""
 ) -> WebhookEndpoint:
@@ -69,8 +93,7 @@ def endpoint_register(
     unknown = sorted(set(events) - set(EVENTS))
     if unknown or not events:
         raise WebhookError(f"Choose events among {', '.join(EVENTS)} (got {unknown or 'none'}).")
-    if not url.startswith(("https://", "http://")):
-        raise WebhookError("The URL must start with https:// or http://.")
+    check_scheme(url)
     return WebhookEndpoint.objects.create(
         url=url, events=sorted(set(events)), created_by=created_by, description=description
     )
@@ -188,21 +211,108 @@ def backoff_seconds(attempt: int) -> float:
     return min(settings.WEBHOOK_BACKOFF_BASE_S * 2 ** (attempt - 1), settings.WEBHOOK_BACKOFF_MAX_S)
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """Report a redirect as the answer: following it would turn the signed POST into a GET."""
+def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """Name what makes an address unfit for a webhook, or return "" for a public one."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    for kind, hit in (
+        ("unspecified", address.is_unspecified),
+        ("loopback", address.is_loopback),
+        ("link-local", address.is_link_local),
+        ("multicast", address.is_multicast),
+        ("reserved", address.is_reserved),
+        ("private", address.is_private),
+        ("non-public", not address.is_global),
+    ):
+        if hit:
+            return kind
+    return ""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+
+@dataclass(frozen=True)
+class Target:
+    """Where a delivery goes: the URL's parts, and the one address checked and connected to."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    family: socket.AddressFamily
+    sockaddr: tuple
 
 
-def _post(url: str, body: str, headers: dict[str, str]) -> tuple[int, str]:
-    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
-    opener = urllib.request.build_opener(_NoRedirects)
+def resolve_target(url: str) -> Target:
+    """Check a URL's scheme, resolve its host once and check every address it resolves to."""
+    check_scheme(url)
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise TargetRefused("The URL has no host.")
+    scheme = parts.scheme.lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    # A failed lookup (socket.gaierror, an OSError) may be transient: it is retried like a timeout.
+    infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    if not settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
+        # Any bad answer refuses the target: a name that also points inside is not trusted.
+        for info in infos:
+            text = info[4][0]
+            kind = _refusal(ipaddress.ip_address(text))
+            if kind:
+                raise TargetRefused(
+                    f"Refused: {parts.hostname} resolves to {text}, a {kind} address; webhooks "
+                    f"are sent only to public addresses."
+                )
+    family, _, _, _, sockaddr = infos[0]
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Target(scheme, parts.hostname, port, path, family, sockaddr)
+
+
+def _connect(target: Target, timeout: float) -> socket.socket:
+    # Straight to the checked address: socket.create_connection would look the name up again.
+    sock = socket.socket(target.family, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
     try:
-        with opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_S) as response:
-            return response.status, response.read(RESPONSE_EXCERPT).decode(errors="replace")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read(RESPONSE_EXCERPT).decode(errors="replace")
+        sock.connect(target.sockaddr)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Plain HTTP to a checked address, with the URL's host in the Host header."""
+
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self.target = target
+
+    def connect(self) -> None:
+        self.sock = _connect(self.target, self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to a checked address; the Host header, SNI and certificate check use the name."""
+
+    def __init__(self, target: Target, timeout: float) -> None:
+        context = ssl.create_default_context()
+        super().__init__(target.host, target.port, timeout=timeout, context=context)
+        self.target = target
+
+    def connect(self) -> None:
+        raw = _connect(self.target, self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
+
+
+def _post(url: str, body: str, headers: dict[str, str]) -> int:
+    """POST once to the checked address and return the status; a redirect is just an answer."""
+    target = resolve_target(url)
+    pinned = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = pinned(target, settings.WEBHOOK_TIMEOUT_S)
+    try:
+        connection.request("POST", target.path, body=body.encode(), headers=headers)
+        # Only the status matters; the body is never read, so nothing of it is stored or shown.
+        return connection.getresponse().status
+    finally:
+        connection.close()
 
 
 def attempt_delivery(delivery_id: int) -> float | None:
@@ -230,26 +340,29 @@ def attempt_delivery(delivery_id: int) -> float | None:
         SIGNATURE_HEADER: signature_header(delivery.endpoint.secret, timestamp, body),
     }
     started = time.monotonic()
-    code, excerpt, error = None, "", ""
+    code, error, refused = None, "", False
     try:
-        code, excerpt = _post(delivery.endpoint.url, body, headers)
-    except (OSError, ValueError) as exc:
+        code = _post(delivery.endpoint.url, body, headers)
+    except TargetRefused as exc:
+        error, refused = str(exc), True
+    except (OSError, ValueError, http.client.HTTPException) as exc:
         error = f"{type(exc).__name__}: {exc}"
     duration_ms = int((time.monotonic() - started) * 1000)
     succeeded = code is not None and 200 <= code < 300
     if not succeeded and not error:
         error = f"HTTP {code}"
-    return _record_attempt(delivery, code, excerpt, error, duration_ms, succeeded)
+    return _record_attempt(delivery, code, error, duration_ms, succeeded, final=refused)
 
 
 @transaction.atomic
 def _record_attempt(
     delivery: WebhookDelivery,
     code: int | None,
-    excerpt: str,
     error: str,
     duration_ms: int,
     succeeded: bool,
+    *,
+    final: bool = False,
 ) -> float | None:
     WebhookAttempt.objects.create(
         delivery=delivery,
@@ -259,12 +372,12 @@ def _record_attempt(
         duration_ms=duration_ms,
     )
     now = timezone.now()
-    update: dict[str, Any] = {"response_code": code, "response_body": excerpt, "last_error": error}
+    update: dict[str, Any] = {"response_code": code, "last_error": error}
     retry_in = None
     if succeeded:
         update.update(status=WebhookDelivery.Status.SUCCEEDED, delivered_at=now, last_error="")
         update["next_attempt_at"] = None
-    elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+    elif final or delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
         update.update(status=WebhookDelivery.Status.FAILED, next_attempt_at=None)
     else:
         retry_in = backoff_seconds(delivery.attempts)

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -30,13 +31,22 @@ from django.utils import timezone
 from briefs import pipeline
 from briefs.models import Handoff, Take
 from reliability.alerts import emit_event
-from reliability.models import AutonomyPolicy, PolicyEvent, ShadowPrediction
+from reliability.models import (
+    BAR_FLOOR,
+    BAR_MESSAGE,
+    MIN_DECISIONS_FLOOR,
+    MIN_DECISIONS_MESSAGE,
+    AutonomyPolicy,
+    PolicyEvent,
+    ShadowPrediction,
+)
 from review.models import Decision
-from studio.roles import Role
+from studio.roles import Role, has_role
 
 logger = logging.getLogger(__name__)
 
 Mode = AutonomyPolicy.Mode
+MANAGE_PERMISSION = "reliability.manage_autonomy"
 Route = ShadowPrediction.Route
 Verdict = ShadowPrediction.Verdict
 
@@ -288,11 +298,19 @@ def _machine_transition(
 
 
 def notify_admins(*, subject: str, body: str) -> int:
-    """Email every active admin (catalog admins and superusers) who has an address."""
+    """Email every active user who may set policies (lead directors, superusers) with an address."""
+    app_label, codename = MANAGE_PERMISSION.split(".")
+    lead = Q(
+        user_permissions__content_type__app_label=app_label,
+        user_permissions__codename=codename,
+    ) | Q(
+        groups__permissions__content_type__app_label=app_label,
+        groups__permissions__codename=codename,
+    )
     admins = (
         get_user_model()
         .objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(groups__name=Role.CATALOG_ADMIN.value))
+        .filter(Q(is_superuser=True) | lead)
         .exclude(email="")
         .values_list("email", flat=True)
         .distinct()
@@ -308,7 +326,46 @@ def notify_admins(*, subject: str, body: str) -> int:
 EDITABLE = ("mode", "threshold", "sample_rate", "min_decisions", "bar")
 
 
-@transaction.atomic
+def may_manage_policies(user: Any) -> bool:
+    """Tell whether a user may create or change policies: lead directors and superusers."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return has_role(user, Role.CREATIVE_DIRECTOR) and user.has_perm(MANAGE_PERMISSION)
+
+
+def _require_lead(user: Any) -> None:
+    if not may_manage_policies(user):
+        raise PermissionDenied("Only the lead creative director may set autonomy policies.")
+
+
+def _check_floors(policy: AutonomyPolicy) -> None:
+    # The schema refuses these too; saying so here keeps the message for people.
+    if policy.min_decisions < MIN_DECISIONS_FLOOR:
+        raise AutonomyError(MIN_DECISIONS_MESSAGE)
+    if not BAR_FLOOR <= policy.bar <= 1:
+        raise AutonomyError(BAR_MESSAGE)
+    # A bar that even perfect agreement over N cannot reach would keep the policy in shadow forever.
+    best = wilson_lower_bound(policy.min_decisions, policy.min_decisions) or 0.0
+    if best < policy.bar:
+        raise AutonomyError(
+            f"With N = {policy.min_decisions}, even perfect agreement has a lower bound of "
+            f"{best:.3f}, below the bar of {policy.bar:.3f}: {_fewest_decisions(policy.bar)}"
+        )
+
+
+def _fewest_decisions(bar: float) -> str:
+    # With every prediction agreed the Wilson bound is n / (n + z^2), so n >= z^2 * bar / (1 - bar).
+    if bar >= 1:
+        return "no number of decisions reaches a bar of 1; lower the bar."
+    z = settings.AUTONOMY_WILSON_Z
+    needed = max(1, math.ceil(z * z * bar / (1 - bar)) - 1)
+    while (wilson_lower_bound(needed, needed) or 0.0) < bar:
+        needed += 1
+    return f"raise N to at least {needed} or lower the bar."
+
+
 def policy_create(
     *,
     user: Any,
@@ -320,9 +377,10 @@ def policy_create(
     bar: float = 0.9,
 ) -> AutonomyPolicy:
     """Create a policy for a step (and optionally one IP); every policy starts manual."""
+    _require_lead(user)
     if AutonomyPolicy.objects.filter(step=step, ip=ip).exists():
         raise AutonomyError("That step already has a policy for this IP; edit it.")
-    policy = AutonomyPolicy.objects.create(
+    policy = AutonomyPolicy(
         step=step,
         ip=ip,
         threshold=threshold,
@@ -331,6 +389,8 @@ def policy_create(
         bar=bar,
         updated_by=user,
     )
+    _check_floors(policy)
+    policy.save()
     PolicyEvent.objects.create(
         policy=policy,
         kind=PolicyEvent.Kind.CREATED,
@@ -348,6 +408,7 @@ def policy_update(*, policy: AutonomyPolicy, user: Any, note: str = "", **values
     Auto must be earned: it is refused unless the policy is in shadow and its agreement over the
     last N decisions clears the bar.
     """
+    _require_lead(user)
     unknown = set(values) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
@@ -362,6 +423,7 @@ def policy_update(*, policy: AutonomyPolicy, user: Any, note: str = "", **values
     previous = policy.mode
     for name, (_, value) in changes.items():
         setattr(policy, name, value)
+    _check_floors(policy)
     if "mode" in changes and policy.mode == Mode.AUTO:
         if previous != Mode.SHADOW:
             raise AutonomyError("A policy earns auto in shadow mode: switch it to shadow first.")

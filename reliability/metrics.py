@@ -95,10 +95,14 @@ class Filters:
     brief_id: int | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # The briefs the viewer may see (briefs.selectors.visible_briefs); None: every brief.
+    scope: QuerySet[Brief] | None = field(default=None, compare=False)
 
     def handoffs(self) -> QuerySet[Handoff]:
         """Return the handoffs these filters select (by when the attempt finished)."""
         rows = Handoff.objects.all()
+        if self.scope is not None:
+            rows = rows.filter(brief__in=self.scope.values("pk"))
         if self.ip_id:
             rows = rows.filter(brief__ip_id=self.ip_id)
         if self.brief_id:
@@ -112,6 +116,8 @@ class Filters:
     def decisions(self) -> QuerySet[Decision]:
         """Return the applied review decisions these filters select."""
         rows = Decision.objects.filter(applied=True)
+        if self.scope is not None:
+            rows = rows.filter(take__shot__brief__in=self.scope.values("pk"))
         if self.ip_id:
             rows = rows.filter(take__shot__brief__ip_id=self.ip_id)
         if self.brief_id:
@@ -125,6 +131,8 @@ class Filters:
     def briefs(self) -> QuerySet[Brief]:
         """Return the briefs these filters select (by when they were submitted)."""
         rows = Brief.objects.all()
+        if self.scope is not None:
+            rows = rows.filter(pk__in=self.scope.values("pk"))
         if self.ip_id:
             rows = rows.filter(ip_id=self.ip_id)
         if self.brief_id:

@@ -6,11 +6,18 @@ so agreement can be measured. A ReliabilityAlert is open while a step's pass rat
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from briefs.models import Handoff
 
 __all__ = ["AutonomyPolicy", "PolicyEvent", "ReliabilityAlert", "ShadowPrediction"]
+
+# Below these, a handful of lucky agreements could "earn" auto-approval.
+MIN_DECISIONS_FLOOR = 30
+BAR_FLOOR = 0.9
+MIN_DECISIONS_MESSAGE = f"N must be at least {MIN_DECISIONS_FLOOR} decisions."
+BAR_MESSAGE = f"The bar must be between {BAR_FLOOR} and 1."
 
 
 class AutonomyPolicy(models.Model):
@@ -43,10 +50,17 @@ class AutonomyPolicy(models.Model):
         default=0.1, help_text="Share of automatic decisions still sent to a human as an audit"
     )
     min_decisions = models.PositiveIntegerField(
-        default=50, help_text="N: how many recent human-checked predictions agreement is taken over"
+        default=50,
+        validators=[MinValueValidator(MIN_DECISIONS_FLOOR, MIN_DECISIONS_MESSAGE)],
+        help_text="N: how many recent human-checked predictions agreement is taken over",
     )
     bar = models.FloatField(
-        default=0.9, help_text="The Wilson lower bound of agreement must reach this for auto"
+        default=0.9,
+        validators=[
+            MinValueValidator(BAR_FLOOR, BAR_MESSAGE),
+            MaxValueValidator(1, BAR_MESSAGE),
+        ],
+        help_text="The Wilson lower bound of agreement must reach this for auto",
     )
     status_reason = models.TextField(blank=True)
     updated_by = models.ForeignKey(
@@ -74,12 +88,17 @@ class AutonomyPolicy(models.Model):
                 name="autonomy_sample_rate_0_to_1",
             ),
             models.CheckConstraint(
-                condition=models.Q(bar__gt=0, bar__lte=1), name="autonomy_bar_0_to_1"
+                condition=models.Q(bar__gte=BAR_FLOOR, bar__lte=1),
+                name="autonomy_bar_at_least_0_9",
+                violation_error_message=BAR_MESSAGE,
             ),
             models.CheckConstraint(
-                condition=models.Q(min_decisions__gte=1), name="autonomy_min_decisions_positive"
+                condition=models.Q(min_decisions__gte=MIN_DECISIONS_FLOOR),
+                name="autonomy_min_decisions_at_least_30",
+                violation_error_message=MIN_DECISIONS_MESSAGE,
             ),
         ]
+        permissions = [("manage_autonomy", "Lead director: may set autonomy policies")]
 
     def __str__(self) -> str:
         scope = self.ip.name if self.ip_id else "every IP"

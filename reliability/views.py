@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
+from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from briefs.models import Brief
+from briefs.selectors import visible_briefs
 from reliability import autonomy, charts, metrics
 from reliability.alerts import open_alerts
-from reliability.models import AutonomyPolicy
+from reliability.models import BAR_FLOOR, MIN_DECISIONS_FLOOR, AutonomyPolicy
 from retrieval.models import IP
 from studio.roles import Role, role_required
 
-VIEWER_ROLES = (Role.PRODUCER, Role.CREATIVE_DIRECTOR, Role.CATALOG_ADMIN)
+# Every figure is about briefs, and catalog admins see no brief (briefs.selectors.visible_briefs).
+VIEWER_ROLES = (Role.PRODUCER, Role.CREATIVE_DIRECTOR)
 WINDOWS = {
     "24h": ("Last 24 hours", timedelta(hours=24)),
     "7d": ("Last 7 days", timedelta(days=7)),
@@ -29,12 +35,25 @@ WINDOWS = {
 }
 
 
+def lead_required(view: Callable) -> Callable:
+    """Let lead directors and superusers through; other signed-in users get a 403 page."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not autonomy.may_manage_policies(request.user):
+            raise PermissionDenied("Autonomy policies are for the lead creative director.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 class ReliabilityFilterForm(forms.Form):
     ip = forms.ModelChoiceField(
         queryset=IP.objects.order_by("name"), required=False, empty_label="All IPs", label="IP"
     )
     brief = forms.ModelChoiceField(
-        queryset=Brief.objects.order_by("-created_at"),
+        queryset=None,
         required=False,
         empty_label="All briefs",
         label="Brief",
@@ -46,6 +65,11 @@ class ReliabilityFilterForm(forms.Form):
         label="Time window",
     )
 
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.scope = visible_briefs(user)
+        self.fields["brief"].queryset = self.scope.order_by("-created_at")
+
     def filters(self) -> metrics.Filters:
         """Return the filters the valid form asks for (the last 30 days when it is not valid)."""
         data = self.cleaned_data if self.is_valid() else {}
@@ -55,6 +79,7 @@ class ReliabilityFilterForm(forms.Form):
             ip_id=ip.pk if ip else None,
             brief_id=brief.pk if brief else None,
             since=timezone.now() - window if window else None,
+            scope=self.scope,
         )
 
 
@@ -77,7 +102,8 @@ class PolicyForm(forms.ModelForm):
         widgets = {
             "threshold": forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}),
             "sample_rate": forms.NumberInput(attrs={"step": "0.01", "min": 0, "max": 1}),
-            "bar": forms.NumberInput(attrs={"step": "0.01", "min": 0.01, "max": 1}),
+            "min_decisions": forms.NumberInput(attrs={"min": MIN_DECISIONS_FLOOR}),
+            "bar": forms.NumberInput(attrs={"step": "0.01", "min": BAR_FLOOR, "max": 1}),
         }
 
 
@@ -90,13 +116,17 @@ class NewPolicyForm(forms.ModelForm):
 
 
 def _dashboard_context(request: HttpRequest) -> dict:
-    form = ReliabilityFilterForm(request.GET or None)
+    form = ReliabilityFilterForm(request.GET or None, user=request.user)
     filters = form.filters()
+    if "brief" in form.errors:
+        # Someone else's brief (or none at all): say nothing about whether it exists.
+        raise Http404("No such brief.")
     data = metrics.dashboard(filters)
     return {
         "form": form,
         "data": data,
         "charts": charts.dashboard_charts(data),
+        "may_manage_policies": autonomy.may_manage_policies(request.user),
         "alerts": open_alerts(),
         "query": request.GET.urlencode(),
     }
@@ -130,7 +160,7 @@ def dashboard_csv(request: HttpRequest, dataset: str) -> HttpResponse:
 @role_required(*VIEWER_ROLES)
 def trace(request: HttpRequest, pk: int) -> HttpResponse:
     """Show every handoff of one brief on a timeline, with the waits for humans."""
-    get_object_or_404(Brief, pk=pk)
+    get_object_or_404(visible_briefs(request.user), pk=pk)
     brief_trace = metrics.brief_trace(pk)
     return render(
         request,
@@ -140,7 +170,7 @@ def trace(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(Role.CATALOG_ADMIN)
+@lead_required
 def policies(request: HttpRequest) -> HttpResponse:
     """List autonomy policies with their agreement; create a policy (it starts manual)."""
     form = NewPolicyForm(request.POST or None)
@@ -161,7 +191,7 @@ def policies(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(Role.CATALOG_ADMIN)
+@lead_required
 def policy(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit one policy's mode and numbers; show its agreement and audit trail."""
     current = get_object_or_404(AutonomyPolicy.objects.select_related("ip"), pk=pk)

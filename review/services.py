@@ -305,12 +305,21 @@ def derive_rights(references: Sequence[Asset]) -> dict:
     }
 
 
+# Promotion writes a catalog asset with rights, and catalog writes are catalog admins' work.
+PROMOTE_ROLE = Role.CATALOG_ADMIN
+
+
+def may_promote(user) -> bool:
+    """Tell whether a user may put takes into the catalog (catalog admins; superusers)."""
+    return has_role(user, PROMOTE_ROLE)
+
+
 def promote_take(*, take: Take, user) -> IngestResult:
     """Add an approved take to the catalog as a clip asset with its provenance and rights.
 
     Promoting a later take of the same shot makes it the next version of the earlier asset.
     """
-    _require(user, Role.CREATIVE_DIRECTOR, Role.PRODUCER)
+    _require(user, PROMOTE_ROLE)
     if take.status != Take.Status.APPROVED:
         raise ReviewError("Only an approved take can go into the catalog.")
     if not take.media:

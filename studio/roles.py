@@ -133,7 +133,7 @@ NAVIGATION: list[tuple[str, str, tuple[Role, ...]]] = [
     ("Briefs", "briefs:list", (Role.PRODUCER, Role.CREATIVE_DIRECTOR)),
     ("New brief", "briefs:create", (Role.PRODUCER,)),
     ("Review queue", "review:queue", (Role.CREATIVE_DIRECTOR,)),
-    ("Reliability", "reliability:dashboard", tuple(Role)),
+    ("Reliability", "reliability:dashboard", (Role.PRODUCER, Role.CREATIVE_DIRECTOR)),
     ("Admin", "admin:index", (Role.CATALOG_ADMIN,)),
 ]
 

@@ -453,6 +453,11 @@ WEBHOOK_BACKOFF_BASE_S = env_float("WEBHOOK_BACKOFF_BASE_S", 10.0)
 WEBHOOK_BACKOFF_MAX_S = env_float("WEBHOOK_BACKOFF_MAX_S", 3600.0)
 WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 10.0)
 WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 300)
+# Webhook targets are https; plain http only with DEBUG or this explicit development switch.
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+# Loopback, private, link-local and other non-public targets are refused at send time. Only the
+# test suite (its loopback receivers) turns this on; it is deliberately not read from the env.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = False
 CELERY_BEAT_SCHEDULE["integrations-webhooks-sweep"] = {
     "task": "integrations.webhooks_sweep",
     "schedule": float(WEBHOOK_SWEEP_SECONDS),

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from integrations.tokens import token_create
 from studio.celery import app as celery_app
 from studio.celery import create_folder_broker
 from tests.workers import ARTIFACTS, WorkerProcess
@@ -93,3 +94,59 @@ def page(browser, live_server):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def token_for():
+    """Return a function creating an API token for a user and giving back its secret."""
+
+    def make(user, **kwargs) -> str:
+        _, secret = token_create(user=user, name=kwargs.pop("name", "test"), **kwargs)
+        return secret
+
+    return make
+
+
+@pytest.fixture
+def auth(token_for):
+    """Return a function giving the Authorization header for a user's fresh token."""
+
+    def headers(user) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token_for(user)}"}
+
+    return headers
+
+
+@pytest.fixture
+def call_tool(token_for, monkeypatch):
+    """Return a function calling an MCP tool in-process as a user (None: no token).
+
+    It answers (True, result) or (False, the refusal's message).
+
+    It runs the tool's own function with a context outside any HTTP request, so the tool takes
+    its token the stdio way, in the test's transaction (the SDK sessions in test_mcp.py run the
+    same functions in a server process).
+    """
+    from types import SimpleNamespace
+
+    from mcp.server.mcpserver import Context
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from integrations import mcp_server
+
+    # Like Django's test client, keep the test's connection (and its transaction) open.
+    monkeypatch.setattr(mcp_server, "close_old_connections", lambda: None)
+
+    def call(user, name: str, **arguments):
+        secret = token_for(user) if user is not None else ""
+        monkeypatch.setitem(mcp_server.STDIO_TOKEN, "secret", secret)
+        context = Context(
+            request_context=SimpleNamespace(request=None), mcp_server=mcp_server.server
+        )
+        tool = mcp_server.server._tool_manager.get_tool(name)
+        try:
+            return True, tool.fn(**arguments, ctx=context)
+        except ToolError as refused:
+            return False, str(refused)
+
+    return call

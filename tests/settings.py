@@ -21,3 +21,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 from studio.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The suite's webhook receivers listen on loopback, which deliveries refuse by default; tests
+# that use them allow it explicitly, and pass this variable to worker processes they start.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = os.environ.get("STUDIO_TEST_WEBHOOK_PRIVATE_TARGETS") == "1"

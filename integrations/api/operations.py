@@ -22,8 +22,9 @@ from retrieval.models import IP, Asset
 from retrieval.selectors import search_assets as hybrid_search
 from review.selectors import QueueFilters
 from review.selectors import review_queue as queue
-from review.services import DecisionConflict, ReviewError, decide
+from review.services import DecisionConflict, ReviewError, decide, may_promote
 from review.services import add_note as pin_note
+from review.services import promote_take as promote
 from studio.roles import Role, has_role, roles_of
 
 
@@ -404,6 +405,21 @@ def decide_take(*, user: Any, take_id: int, data: schemas.DecisionIn) -> schemas
         decided_by=_name(user),
         created_at=decision.created_at,
     )
+
+
+def promote_take(*, user: Any, take_id: int) -> schemas.AssetOut:
+    """Put an approved take into the catalog as a clip, as a catalog admin who can see it."""
+    # The same check the service makes, first: a refusal must not say whether the take exists.
+    if not may_promote(user):
+        raise ApiError(403, "Only Catalog Admins may put takes into the catalog.")
+    take = _visible_take(user, take_id)
+    try:
+        result = promote(take=take, user=user)
+    except PermissionDenied as exc:
+        raise ApiError(403, str(exc)) from exc
+    except ReviewError as exc:
+        raise ApiError(409, str(exc)) from exc
+    return asset_out(Asset.objects.select_related("ip", "rights").get(pk=result.asset.pk))
 
 
 def shot_list(*, user: Any, brief_id: int) -> list[dict]:

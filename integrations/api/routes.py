@@ -192,3 +192,13 @@ def add_note(request: HttpRequest, take_id: ObjectId, payload: schemas.NoteIn):
 def decide_take(request: HttpRequest, take_id: ObjectId, payload: schemas.DecisionIn):
     """Approve or reject a take (directors). Send the version you saw; 409 if it moved on."""
     return Status(201, operations.decide_take(user=request.auth, take_id=take_id, data=payload))
+
+
+@api.post(
+    "/takes/{take_id}/promote",
+    response={201: schemas.AssetOut, 409: schemas.Error, **ERRORS},
+    tags=["review"],
+)
+def promote_take(request: HttpRequest, take_id: ObjectId):
+    """Put an approved take into the catalog as a clip with derived rights (catalog admins)."""
+    return Status(201, operations.promote_take(user=request.auth, take_id=take_id))

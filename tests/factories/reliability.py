@@ -58,7 +58,7 @@ def ready_shot_take(*, brief=None, confidence: float = 0.9, checks_passed: bool 
 
 
 class PolicyFactory(factory.django.DjangoModelFactory):
-    """A review policy for every IP, in shadow, promoted after 5 decisions at a 0.5 bar."""
+    """A review policy for every IP, in shadow; 35 is the fewest perfect agreements reaching 0.9."""
 
     class Meta:
         model = AutonomyPolicy
@@ -68,8 +68,8 @@ class PolicyFactory(factory.django.DjangoModelFactory):
     mode = AutonomyPolicy.Mode.SHADOW
     threshold = 0.8
     sample_rate = 0.25
-    min_decisions = 5
-    bar = 0.5
+    min_decisions = 35
+    bar = 0.9
 
 
 FAILED_CHECKS = {

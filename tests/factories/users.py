@@ -2,7 +2,7 @@
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from studio.roles import Role
 
@@ -39,3 +39,23 @@ def director(**kwargs):
 
 def catalog_admin(**kwargs):
     return UserFactory(role=Role.CATALOG_ADMIN, **kwargs)
+
+
+def lead_director(**kwargs):
+    """A creative director holding the lead permission: may set autonomy policies."""
+    user = director(**kwargs)
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="reliability", codename="manage_autonomy")
+    )
+    return user
+
+
+def superuser(**kwargs):
+    return UserFactory(is_superuser=True, is_staff=True, **kwargs)
+
+
+def catalog_director(**kwargs):
+    """A creative director who is also a catalog admin: may promote takes from the board."""
+    user = director(**kwargs)
+    user.groups.add(Group.objects.get(name=Role.CATALOG_ADMIN.value))
+    return user

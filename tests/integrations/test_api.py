@@ -5,11 +5,13 @@ from datetime import date, timedelta
 import pytest
 
 from briefs.models import Brief, Take
+from retrieval.models import Asset
+from review import services
 from review.models import Decision, Note
 from tests.factories.briefs import BriefFactory
 from tests.factories.retrieval import IPFactory, embedded_asset
 from tests.factories.review import board_brief
-from tests.factories.users import catalog_admin, director, producer
+from tests.factories.users import catalog_admin, catalog_director, director, producer
 
 pytestmark = pytest.mark.django_db
 
@@ -295,3 +297,60 @@ def test_openapi_schema_and_docs_are_served_without_a_cdn(client):
     html = docs.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
+
+
+# A catalog admin alone sees no brief, so for them the take does not exist.
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("own producer", 403), ("director", 403), ("catalog admin", 404), ("both", 201)],
+)
+def test_given_an_approved_take_when_promoting_through_the_api_then_only_catalog_admins_may(
+    client, auth, who, status
+):
+    brief = board_brief(shots=1)
+    take = first_take(brief)
+    services.decide(take=take, user=director(), verdict="approved", expected_version=1)
+    users = {
+        "own producer": brief.producer,
+        "director": director(),
+        "catalog admin": catalog_admin(),
+        "both": catalog_director(),
+    }
+
+    response = client.post(f"/api/v1/takes/{take.pk}/promote", headers=auth(users[who]))
+
+    assert response.status_code == status, response.json()
+    promoted = Asset.objects.filter(source="generated", provenance__take_id=take.pk)
+    assert promoted.exists() == (status == 201)
+    if status == 201:
+        assert response.json()["kind"] == "clip" and response.json()["rights"]["worldwide"]
+
+
+@pytest.mark.parametrize(
+    ("who", "allowed", "message"),
+    [
+        ("own producer", False, "Only Catalog Admins may put takes into the catalog."),
+        ("director", False, "Only Catalog Admins may put takes into the catalog."),
+        ("catalog admin", False, "that you can see"),
+        ("both", True, ""),
+    ],
+)
+def test_given_an_approved_take_when_promoting_through_mcp_then_the_api_rule_holds(
+    call_tool, who, allowed, message
+):
+    brief = board_brief(shots=1)
+    take = first_take(brief)
+    services.decide(take=take, user=director(), verdict="approved", expected_version=1)
+    users = {
+        "own producer": brief.producer,
+        "director": director(),
+        "catalog admin": catalog_admin(),
+        "both": catalog_director(),
+    }
+
+    ok, result = call_tool(users[who], "promote_take", take_id=take.pk)
+
+    assert ok is allowed, result
+    assert message in (result if not ok else "")
+    promoted = Asset.objects.filter(source="generated", provenance__take_id=take.pk)
+    assert promoted.exists() == allowed

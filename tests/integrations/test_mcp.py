@@ -21,7 +21,15 @@ from tests.workers import ARTIFACTS, BASE_DIR, current_database_url, run_async, 
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TOOLS = {"search_assets", "submit_brief", "brief_status", "review_queue", "add_note", "decide_take"}
+TOOLS = {
+    "search_assets",
+    "submit_brief",
+    "brief_status",
+    "review_queue",
+    "add_note",
+    "decide_take",
+    "promote_take",
+}
 
 
 def server_env(**extra: str) -> dict[str, str]:

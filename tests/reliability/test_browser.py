@@ -7,14 +7,15 @@ from reliability import autonomy
 from reliability.models import AutonomyPolicy
 from tests.browser import screenshot, sign_in
 from tests.factories.reliability import history
-from tests.factories.users import TEST_PASSWORD, catalog_admin, producer
+from tests.factories.users import TEST_PASSWORD, director, lead_director
 
 pytestmark = pytest.mark.browser
 
 
 def test_dashboard_charts_filter_and_lead_to_a_trace(page):
     briefs = history()
-    user = producer(username="pat")
+    # Directors see every brief's figures; a producer would see only their own.
+    user = director(username="dana")
     sign_in(page, user.username, TEST_PASSWORD)
 
     page.goto("/reliability/")
@@ -38,8 +39,8 @@ def test_dashboard_charts_filter_and_lead_to_a_trace(page):
     screenshot(page, "reliability-trace")
 
 
-def test_admin_sees_policies_with_their_audit_trail(page):
-    admin = catalog_admin(username="root-admin")
+def test_the_lead_director_sees_policies_with_their_audit_trail(page):
+    admin = lead_director(username="root-admin")
     policy = autonomy.policy_create(user=admin, min_decisions=50, bar=0.9)
     autonomy.policy_update(
         policy=policy, user=admin, mode=AutonomyPolicy.Mode.SHADOW, note="Measure agreement first."

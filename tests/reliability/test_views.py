@@ -12,7 +12,7 @@ from briefs.models import Handoff
 from reliability.models import AutonomyPolicy, ReliabilityAlert
 from tests.factories.briefs import BriefFactory, ShotFactory
 from tests.factories.reliability import HandoffFactory, PolicyFactory, light_take
-from tests.factories.users import catalog_admin, director, producer
+from tests.factories.users import catalog_admin, director, lead_director, producer
 
 Step, Outcome = Handoff.Step, Handoff.Outcome
 
@@ -66,7 +66,7 @@ def test_dashboard_shows_per_step_figures_and_an_open_alert(client, recent_brief
         message="Check passed 50% of 12 attempts in the last 60 minutes, below its 80% threshold.",
     )
 
-    response = signed_in(client, producer()).get(reverse("reliability:dashboard"))
+    response = signed_in(client, recent_brief.producer).get(reverse("reliability:dashboard"))
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -92,7 +92,7 @@ def test_filters_return_only_the_dashboard_fragment_to_htmx(client, recent_brief
 
 
 def test_each_chart_downloads_its_numbers_as_csv(client, recent_brief):
-    response = signed_in(client, producer()).get(
+    response = signed_in(client, recent_brief.producer).get(
         reverse("reliability:csv", args=["steps"]), {"window": "24h"}
     )
 
@@ -119,21 +119,133 @@ def test_trace_lists_every_handoff_with_its_reasons_and_the_wait_for_a_human(cli
     assert 'aria-labelledby="trace-title trace-desc"' in page
 
 
-def test_only_admins_see_and_change_policies(client, db):
-    assert signed_in(client, director()).get(reverse("reliability:policies")).status_code == 403
+def test_given_another_producers_brief_when_a_producer_opens_its_trace_then_404(
+    client, recent_brief
+):
+    response = signed_in(client, producer()).get(
+        reverse("reliability:trace", args=[recent_brief.pk])
+    )
 
-    admin = catalog_admin()
-    signed_in(client, admin)
+    assert response.status_code == 404
+    assert "Lantern teaser" not in response.content.decode()
+
+
+def test_given_their_own_brief_when_the_producer_opens_its_trace_then_it_shows(
+    client, recent_brief
+):
+    response = signed_in(client, recent_brief.producer).get(
+        reverse("reliability:trace", args=[recent_brief.pk])
+    )
+
+    assert response.status_code == 200 and "Lantern teaser" in response.content.decode()
+
+
+def test_given_two_producers_when_one_opens_the_dashboard_then_the_filter_lists_only_theirs(
+    client, recent_brief
+):
+    mine = BriefFactory(title="My own teaser")
+
+    page = signed_in(client, mine.producer).get(reverse("reliability:dashboard")).content.decode()
+
+    assert "My own teaser" in page
+    assert "Lantern teaser" not in page
+
+
+def test_given_another_producers_brief_when_filtering_the_dashboard_by_it_then_404(
+    client, recent_brief
+):
+    signed_in(client, producer())
+    query = {"brief": recent_brief.pk, "window": "all"}
+
+    page = client.get(reverse("reliability:dashboard"), query)
+    download = client.get(reverse("reliability:csv", args=["steps"]), query)
+
+    assert page.status_code == 404 and download.status_code == 404
+
+
+def test_given_another_producers_handoffs_when_a_producer_downloads_figures_then_none_count(
+    client, recent_brief
+):
+    mine = BriefFactory(title="My own teaser")
+    HandoffFactory(brief=mine, step=Step.RETRIEVE, started_at=timezone.now())
+
+    def generate_row(user):
+        response = signed_in(client, user).get(
+            reverse("reliability:csv", args=["steps"]), {"window": "all"}
+        )
+        rows = list(csv.reader(io.StringIO(response.content.decode())))
+        return {row[0]: row[1] for row in rows[1:]}
+
+    assert generate_row(mine.producer) == {"retrieve": "1"}
+    assert generate_row(director())["generate"] == "2"
+
+
+def test_given_a_catalog_admin_when_opening_the_dashboard_then_403(client, recent_brief):
+    response = signed_in(client, catalog_admin()).get(reverse("reliability:dashboard"))
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("make_user", [catalog_admin, director, producer])
+def test_given_no_lead_permission_when_opening_or_posting_policies_then_403(client, db, make_user):
+    policy = PolicyFactory(mode=AutonomyPolicy.Mode.MANUAL)
+    signed_in(client, make_user())
+    numbers = {"threshold": 0.8, "sample_rate": 0.1, "min_decisions": 50, "bar": 0.9}
+
+    listing = client.get(reverse("reliability:policies"))
+    created = client.post(reverse("reliability:policies"), {"step": "review", **numbers})
+    changed = client.post(reverse("reliability:policy", args=[policy.pk]), {"mode": "shadow"})
+
+    assert (listing.status_code, created.status_code, changed.status_code) == (403, 403, 403)
+    policy.refresh_from_db()
+    assert policy.mode == AutonomyPolicy.Mode.MANUAL and AutonomyPolicy.objects.count() == 1
+
+
+def test_given_the_dashboard_when_viewed_then_only_the_lead_gets_the_policies_link(client, db):
+    link = reverse("reliability:policies")
+
+    assert link not in signed_in(client, director()).get(reverse("reliability:dashboard")).text
+    assert link in signed_in(client, lead_director()).get(reverse("reliability:dashboard")).text
+
+
+@pytest.mark.parametrize(
+    ("numbers", "message"),
+    [
+        ({"min_decisions": 29, "bar": 0.9}, "N must be at least 30 decisions."),
+        ({"min_decisions": 50, "bar": 0.5}, "The bar must be between 0.9 and 1."),
+    ],
+)
+def test_given_numbers_below_the_floors_when_the_lead_submits_then_the_form_says_why(
+    client, db, numbers, message
+):
+    signed_in(client, lead_director())
+    base = {"threshold": 0.8, "sample_rate": 0.1}
+
+    created = client.post(reverse("reliability:policies"), {"step": "review", **base, **numbers})
+    policy = PolicyFactory(mode=AutonomyPolicy.Mode.MANUAL)
+    changed = client.post(
+        reverse("reliability:policy", args=[policy.pk]), {"mode": "manual", **base, **numbers}
+    )
+
+    assert created.status_code == 400 and message in created.text
+    assert changed.status_code == 400 and message in changed.text
+    policy.refresh_from_db()
+    assert (policy.min_decisions, policy.bar) == (35, 0.9)
+
+
+def test_the_lead_director_creates_and_changes_policies(client, db):
+    lead = lead_director()
+    signed_in(client, lead)
     created = client.post(
         reverse("reliability:policies"),
-        {"step": "review", "threshold": 0.8, "sample_rate": 0.1, "min_decisions": 20, "bar": 0.9},
+        {"step": "review", "threshold": 0.8, "sample_rate": 0.1, "min_decisions": 50, "bar": 0.9},
     )
     policy = AutonomyPolicy.objects.get()
     assert created.status_code == 302 and policy.mode == "manual"
 
     refused = client.post(
         reverse("reliability:policy", args=[policy.pk]),
-        {"mode": "auto", "threshold": 0.8, "sample_rate": 0.1, "min_decisions": 20, "bar": 0.9},
+        {"mode": "auto", "threshold": 0.8, "sample_rate": 0.1, "min_decisions": 50, "bar": 0.9},
     )
     assert refused.status_code == 400
     assert "A policy earns auto in shadow mode" in refused.content.decode()
@@ -144,7 +256,7 @@ def test_only_admins_see_and_change_policies(client, db):
             "mode": "shadow",
             "threshold": 0.8,
             "sample_rate": 0.1,
-            "min_decisions": 20,
+            "min_decisions": 50,
             "bar": 0.9,
             "note": "measure agreement",
         },
@@ -155,5 +267,5 @@ def test_only_admins_see_and_change_policies(client, db):
 
 def test_the_policies_page_shows_agreement_per_policy(client, db):
     PolicyFactory(mode=AutonomyPolicy.Mode.SUSPENDED, status_reason="An audit disagreed.")
-    page = signed_in(client, catalog_admin()).get(reverse("reliability:policies")).content
+    page = signed_in(client, lead_director()).get(reverse("reliability:policies")).content
     assert b"Suspended" in page and b"0 / 0" in page

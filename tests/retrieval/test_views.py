@@ -209,3 +209,23 @@ def test_asset_page_lists_where_the_asset_has_been_used(client, django_assert_ma
     assert "Pinned in brief" in page
     assert "Reference for Harbour teaser · shot 2" in page
     assert "Used by Harbour teaser · shot 2 · take 3" in page
+
+
+def test_given_a_producers_brief_uses_an_asset_when_another_producer_opens_it_then_no_title(
+    client,
+):
+    ip = IPFactory()
+    asset = AssetFactory(ip=ip, title="Quay")
+    brief = BriefFactory(ip=ip, title="Secret harbour teaser")
+    brief.pinned_references.add(asset)
+    shot = ShotFactory(brief=brief, order=2)
+    shot.references.add(asset)
+    TakeFactory(shot=shot, number=3).references.add(asset)
+
+    def page_for(user) -> str:
+        client.force_login(user)
+        return client.get(asset.get_absolute_url()).content.decode()
+
+    assert "Secret harbour teaser" not in page_for(producer())
+    assert "Not used by any brief you can see" in page_for(catalog_admin())
+    assert "Secret harbour teaser" in page_for(brief.producer)

@@ -15,7 +15,7 @@ from review import services
 from review.models import Decision, Note
 from tests.factories.retrieval import AssetFactory, RightsFactory
 from tests.factories.review import board_brief
-from tests.factories.users import director, producer
+from tests.factories.users import catalog_director, director, producer
 
 pytestmark = pytest.mark.django_db
 
@@ -236,11 +236,11 @@ def test_promote_puts_an_approved_take_in_the_catalog_with_provenance_and_versio
     brief = board_brief(shots=1)
     take = first_take(brief)
     with pytest.raises(services.ReviewError, match="approved"):
-        services.promote_take(take=take, user=director())
+        services.promote_take(take=take, user=catalog_director())
     services.decide(take=take, user=director(), verdict="approved", expected_version=1)
     take.refresh_from_db()
 
-    first = services.promote_take(take=take, user=director()).asset
+    first = services.promote_take(take=take, user=catalog_director()).asset
 
     assert (first.kind, first.source, first.version) == ("clip", "generated", 1)
     assert first.provenance["take_id"] == take.pk and first.provenance["brief_id"] == brief.pk
@@ -248,6 +248,21 @@ def test_promote_puts_an_approved_take_in_the_catalog_with_provenance_and_versio
         take.references.values_list("pk", flat=True)
     )
     assert first.rights.worldwide and first.rights.reference_use_allowed
-    again = services.promote_take(take=take, user=director())
+    again = services.promote_take(take=take, user=catalog_director())
     assert again.deduplicated and again.asset.pk == first.pk
     assert Asset.objects.filter(source="generated").count() == 1
+
+
+@pytest.mark.parametrize("make_user", [director, producer])
+def test_given_no_catalog_admin_role_when_promoting_then_refused_and_nothing_is_written(
+    make_user,
+):
+    brief = board_brief(shots=1)
+    take = first_take(brief)
+    services.decide(take=take, user=director(), verdict="approved", expected_version=1)
+    take.refresh_from_db()
+
+    with pytest.raises(PermissionDenied):
+        services.promote_take(take=take, user=make_user())
+
+    assert not Asset.objects.filter(source="generated").exists()

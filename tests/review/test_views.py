@@ -10,11 +10,12 @@ from django.urls import reverse
 from django.utils.timezone import now
 
 from briefs.models import Brief, Take
+from retrieval.models import Asset
 from review import services
 from review.models import Decision, Note
 from tests.factories.briefs import BriefFactory, ShotFactory
 from tests.factories.review import board_brief, ready_take
-from tests.factories.users import catalog_admin, director, producer
+from tests.factories.users import catalog_admin, catalog_director, director, producer
 
 pytestmark = pytest.mark.django_db
 
@@ -362,11 +363,39 @@ def test_promote_view_adds_the_clip_to_the_catalog(client):
     brief = board_brief(shots=1)
     take = take_of(brief)
     services.decide(take=take, user=director(), verdict="approved", expected_version=1)
-    signed_in(client, director())
+    signed_in(client, catalog_director())
 
     response = client.post(reverse("review:promote", args=[take.pk]), follow=True)
 
     assert "is now in the catalog" in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["director", "own producer"])
+def test_given_no_catalog_admin_role_when_posting_promote_then_403_and_no_button(client, who):
+    brief = board_brief(shots=1)
+    take = take_of(brief)
+    services.decide(take=take, user=director(), verdict="approved", expected_version=1)
+    signed_in(client, director() if who == "director" else brief.producer)
+    promote_url = reverse("review:promote", args=[take.pk])
+
+    card = client.get(reverse("review:shot_card", args=[take.shot_id]))
+    response = client.post(promote_url)
+
+    assert card.status_code == 200 and "Approved" in card.content.decode()
+    assert "Promote to catalog" not in card.content.decode()
+    assert response.status_code == 403
+    assert not Asset.objects.filter(source="generated").exists()
+
+
+def test_given_a_director_who_is_catalog_admin_when_viewing_the_board_then_promote_shows(client):
+    brief = board_brief(shots=1)
+    take = take_of(brief)
+    services.decide(take=take, user=director(), verdict="approved", expected_version=1)
+    signed_in(client, catalog_director())
+
+    card = client.get(reverse("review:shot_card", args=[take.shot_id]))
+
+    assert "Promote to catalog" in card.content.decode()
 
 
 def test_board_of_a_brief_still_planning_says_so(client):
