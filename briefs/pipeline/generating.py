@@ -105,7 +105,10 @@ def generate(take_id: int, *, owner: str, providers: Providers) -> list[NextStep
 def _start_generation(take: Take, generator: Generator, owner: str) -> str:
     """Start the take's operation under its idempotency key and remember the operation id."""
     shot, brief = take.shot, take.shot.brief
-    assets = list(take.references.all())
+    # The cast's references lead: a generator builds the scene from its first (key) reference.
+    assets = sorted(
+        take.references.prefetch_related("characters"), key=lambda a: not a.characters.all()
+    )
     palette = tuple(dict.fromkeys([*brief.ip.palette, *(c for a in assets for c in a.palette)]))
     request = GenerationRequest(
         prompt=take.prompt,

@@ -76,7 +76,7 @@ class LocalPlanner:
             framing = _FRAMINGS[index % len(_FRAMINGS)]
             parts = [
                 f"{framing} {beat}.",
-                f"{request.ip_name}, {request.style_notes}." if request.style_notes else "",
+                f"Style: {request.ip_name}, {request.style_notes}." if request.style_notes else "",
                 f"{request.tone} mood." if request.tone else "",
                 f"Palette: {colours}." if colours else "",
                 f"Featuring {', '.join(r.title for r in assigned)}." if assigned else "",
@@ -266,10 +266,11 @@ class LocalCritic:
     ) -> CriterionVerdict:
         """Check that every CSS colour name in the prompt shows on screen.
 
-        A "Palette: ..." clause lists colours to draw from, not colours that must all appear,
-        so it is left out (the clip checks measure palette stray).
+        "Style: ..." and "Palette: ..." clauses describe the IP's look as a whole (colours to
+        draw from), not what this shot must show, so they are left out; the clip checks measure
+        how far a take strays from the palette.
         """
-        described = re.sub(r"\bpalette:[^.]*\.?", " ", prompt, flags=re.IGNORECASE)
+        described = re.sub(r"\b(?:palette|style):[^.]*\.?", " ", prompt, flags=re.IGNORECASE)
         named = [
             name
             for name in media.CSS_COLOURS

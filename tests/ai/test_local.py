@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import json
@@ -62,10 +63,28 @@ def test_planner_prompts_carry_the_beat_ip_style_and_reference_titles():
     first = plan.shots[0].prompt
     assert "Mika runs through the forest" in first
     assert "hand-painted 2D" in first and "tense" in first
-    assert "Featuring Ref 0, Ref 1." in first
+    assert "Featuring Ref 0, Ref 1, Ref 2." in first
     assert all(media.colour_name(c) in first for c in PALETTE)
     assert "leaps the creek" in plan.shots[1].prompt
     assert "owl watches" in plan.shots[2].prompt
+
+
+def test_planner_names_each_shots_cast_and_gives_it_only_their_references():
+    mika, owl = (
+        Reference(10, "Mika portrait", "", None, characters=("Mika",)),
+        Reference(11, "Owl portrait", "", None, characters=("Owl",)),
+    )
+    request = plan_request(shot_count=3)
+    request = dataclasses.replace(
+        request, references=(mika, owl, *request.references), characters=("Mika", "Owl")
+    )
+
+    shots = local.LocalPlanner().plan(request).shots
+
+    assert shots[0].characters == ("Mika",) and 10 in shots[0].reference_ids
+    assert 11 not in shots[0].reference_ids
+    assert shots[2].characters == ("Owl",) and 11 in shots[2].reference_ids
+    assert 10 not in shots[2].reference_ids
 
 
 def test_planner_varies_repeated_beats_and_cameras_by_tone():
@@ -217,16 +236,28 @@ def test_critic_checks_the_colours_the_prompt_names_on_the_sampled_frames():
     shown = frames_of(["#ffd700", "#000080", "#ffd700"])
 
     named_and_shown = critic.critique(
-        prompt="Palette: gold, navy.", poster_png=b"", references=refs(1), frames=shown
+        prompt="A gold lantern over a navy sea.", poster_png=b"", references=refs(1), frames=shown
     )
     named_not_shown = critic.critique(
-        prompt="Palette: crimson, navy.", poster_png=b"", references=refs(1), frames=shown
+        prompt="A crimson lantern over a navy sea.",
+        poster_png=b"",
+        references=refs(1),
+        frames=shown,
+    )
+    palette_only = critic.critique(
+        prompt="A lantern. Palette: crimson, navy.",
+        poster_png=b"",
+        references=refs(1),
+        frames=shown,
     )
 
     (style,) = named_and_shown.criteria
     assert style.name == "style" and style.passed
     (missing,) = named_not_shown.criteria
     assert not missing.passed and missing.reason == "the prompt names crimson, not on screen"
+    # A palette lists colours to draw from; the clip checks measure how far a take strays.
+    (drawn_from,) = palette_only.criteria
+    assert drawn_from.passed
     assert missing.reason in named_not_shown.reasons
     assert named_not_shown.score < named_and_shown.score
 

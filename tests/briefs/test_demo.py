@@ -25,7 +25,7 @@ def test_demo_briefs_give_the_board_ready_and_routed_takes_and_seed_once(db, set
     ready = Take.objects.filter(shot__brief__title="Mira lights the harbour", status="ready")
     assert ready.count() == 3
     routed = Shot.objects.get(brief__title="Pip at the night market")
-    assert routed.status == Shot.Status.NEEDS_HUMAN and "clip is black" in routed.status_reason
+    assert routed.status == Shot.Status.NEEDS_HUMAN and "black from" in routed.status_reason
 
     output = io.StringIO()
     demo.seed(stdout=output)
