@@ -109,11 +109,17 @@ def _split_beat(beat: str) -> list[str]:
 
 
 def _cameras_for(tone: str) -> tuple[str, ...]:
-    for word in re.findall(r"[a-z]+", tone.lower()):
+    key = _tone_of(tone)
+    return _CAMERA_BY_TONE[key] if key else _DEFAULT_CAMERAS
+
+
+def _tone_of(text: str) -> str | None:
+    """Return the first tone the text names (synonyms folded), or None."""
+    for word in re.findall(r"[a-z]+", text.lower()):
         key = _TONE_SYNONYMS.get(word, word)
         if key in _CAMERA_BY_TONE:
-            return _CAMERA_BY_TONE[key]
-    return _DEFAULT_CAMERAS
+            return key
+    return None
 
 
 def default_ops_dir() -> Path:
@@ -122,12 +128,16 @@ def default_ops_dir() -> Path:
 
 
 class LocalGenerator:
-    """Render takes with media.render_clip into a directory shared by every process."""
+    """Render takes with media.render_clip into a directory shared by every process.
+
+    With `audio`, each take gets an ambience track shaped by the mood its prompt names.
+    """
 
     model = "local-renderer-1"
 
-    def __init__(self, workdir: Path | None = None) -> None:
+    def __init__(self, workdir: Path | None = None, *, audio: bool = False) -> None:
         self.workdir = workdir or default_ops_dir()
+        self.audio = audio
 
     def start(self, request: GenerationRequest) -> str:
         """Render the take unless this idempotency key already has one; return its op id."""
@@ -146,6 +156,7 @@ class LocalGenerator:
             palette=request.palette,
             reference_images=request.reference_images,
             negative_prompt=request.negative_prompt,
+            mood=(_tone_of(request.prompt) or "calm") if self.audio else None,
         )
         write_atomically(path, video)
         return operation_id

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import json
 from pathlib import Path
 
+import av
 import pytest
 from PIL import Image
 
@@ -239,3 +241,42 @@ def test_critic_judges_blank_sampled_frames_as_blank():
     )
 
     assert critique.score < 0.1 and "blank" in " ".join(critique.reasons)
+
+
+def audio_track(video: bytes) -> tuple[float, list[float]]:
+    """Return the clip's audio length in seconds and its per-0.1 s RMS, decoded with PyAV."""
+    samples: list[float] = []
+    with av.open(io.BytesIO(video)) as container:
+        stream = container.streams.audio[0]
+        for frame in container.decode(stream):
+            plane = frame.planes[0]
+            samples.extend(memoryview(bytes(plane)).cast("f")[: frame.samples])
+        rate = stream.rate
+    window = rate // 10
+    rms = [
+        (sum(v * v for v in samples[i : i + window]) / window) ** 0.5
+        for i in range(0, len(samples) - window, window)
+    ]
+    return len(samples) / rate, rms
+
+
+def test_generator_adds_an_ambience_track_shaped_by_the_prompts_mood(tmp_path):
+    generator = local.LocalGenerator(tmp_path, audio=True)
+    calm = dataclasses.replace(generation_request("calm"), prompt="Mika rests. calm mood.")
+    tense = dataclasses.replace(generation_request("tense"), prompt="Mika runs. tense mood.")
+
+    calm_seconds, calm_rms = audio_track(generator.poll(generator.start(calm)).video)
+    _, tense_rms = audio_track(generator.poll(generator.start(tense)).video)
+
+    assert abs(calm_seconds - 4) < 0.1
+    assert all(0.01 < level < 0.2 for level in calm_rms[2:])
+    # A tense bed swells twice a second; a calm one holds steady.
+    assert max(tense_rms[2:]) / min(tense_rms[2:]) > 1.5 * max(calm_rms[2:]) / min(calm_rms[2:])
+
+
+def test_generator_makes_silent_takes_unless_asked_for_audio(tmp_path):
+    generator = local.LocalGenerator(tmp_path)
+    video = generator.poll(generator.start(generation_request())).video
+
+    with pytest.raises(IndexError):
+        audio_track(video)
