@@ -15,7 +15,6 @@ from pathlib import Path
 from studio.ai import media
 from studio.ai.types import (
     ClipFrame,
-    CriterionVerdict,
     Critique,
     EmbedTask,
     GenerationRequest,
@@ -185,20 +184,17 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 class LocalCritic:
-    """Judge what can be measured offline: blank frames, the palette, the colours a prompt names.
+    """Judge what can be measured offline: blank frames and how far colours stray from the palette.
 
-    Offline it cannot see who is on screen, what they do, where they are or whether text or
-    logos appear: on_model, action_matches_prompt, setting and forbidden_content are left to
-    the clip checks (identity) and to people. Its only criterion verdict is `style`.
+    It cannot judge the prompt offline: who is on screen, what they do, where, in what style,
+    and whether text or logos appear need a vision model, so it returns no criterion verdicts
+    and leaves those to Gemini, the clip checks (identity) and people. Matching colour words in
+    the prompt was tried and failed good takes ("no pure black" in an IP's style notes).
     """
 
     model = "local-critic-1"
     # Below this luma standard deviation a frame is effectively one flat colour.
     blank_std = 6.0
-    # A colour the prompt names is shown when this close (CIE76 Delta E) to one on screen...
-    named_colour_delta_e = 25.0
-    # ...covering at least this share of the frames.
-    named_colour_share = 0.02
 
     def critique(
         self,
@@ -209,7 +205,7 @@ class LocalCritic:
         frames: Sequence[ClipFrame] = (),
         negative_prompt: str = "",
     ) -> Critique:
-        """Score the take's frames (else its poster) against the references and the prompt."""
+        """Score the take's frames (else its poster) against the references' palettes."""
         images = [media.open_image(frame.image) for frame in frames] or [
             media.open_image(poster_png)
         ]
@@ -220,48 +216,16 @@ class LocalCritic:
             reasons.append("frame is blank or nearly flat")
             return Critique(score=0.02, reasons=tuple(reasons), model=self.model)
         contrast = min(1.0, std / 40)
-        colours = media.weighted_colours(sheet)
-        style = self._named_colours_verdict(prompt, colours)
-        if not style.passed:
-            reasons.append(style.reason)
         reference_palette = [c for r in references for c in r.palette]
         if not reference_palette:
             reasons.append("no reference palette to compare against")
-            score = 0.5 * contrast
-        else:
-            stray = media.palette_stray(colours, reference_palette)
-            reasons.append(f"colours stray {stray:.2f} from the references' palette")
-            score = 0.3 * contrast + 0.7 * (1 - stray)
-        if not style.passed:
-            score *= 0.6
-        return Critique(
-            score=round(score, 3), reasons=tuple(reasons), model=self.model, criteria=(style,)
-        )
-
-    def _named_colours_verdict(
-        self, prompt: str, colours: Sequence[tuple[str, float]]
-    ) -> CriterionVerdict:
-        """Check that every CSS colour name in the prompt shows on screen."""
-        named = [
-            name for name in media.CSS_COLOURS if re.search(rf"\b{name}\b", prompt, re.IGNORECASE)
-        ]
-        if not named:
-            return CriterionVerdict("style", True, "the prompt names no colours")
-        missing = [
-            name
-            for name in named
-            if sum(
-                share
-                for colour, share in colours
-                if media.delta_e(colour, media.CSS_COLOURS[name]) <= self.named_colour_delta_e
+            return Critique(
+                score=round(0.5 * contrast, 3), reasons=tuple(reasons), model=self.model
             )
-            < self.named_colour_share
-        ]
-        if missing:
-            return CriterionVerdict(
-                "style", False, f"the prompt names {', '.join(missing)}, not on screen"
-            )
-        return CriterionVerdict("style", True, f"shows the named {', '.join(named)}")
+        stray = media.palette_stray(media.weighted_colours(sheet), reference_palette)
+        reasons.append(f"colours stray {stray:.2f} from the references' palette")
+        score = 0.3 * contrast + 0.7 * (1 - stray)
+        return Critique(score=round(score, 3), reasons=tuple(reasons), model=self.model)
 
 
 _STOPWORD_TEXT = (

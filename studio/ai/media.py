@@ -384,11 +384,6 @@ def palette_stray(
     return min(1.0, stray / weight / 100)
 
 
-def delta_e(colour_a: str, colour_b: str) -> float:
-    """Return the CIE76 Delta E between two hex colours."""
-    return math.dist(_lab(hex_to_rgb(colour_a)), _lab(hex_to_rgb(colour_b)))
-
-
 def colour_name(hex_colour: str) -> str:
     """Return the nearest CSS colour name."""
     lab = _lab(hex_to_rgb(hex_colour))
