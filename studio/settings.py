@@ -304,6 +304,8 @@ AI_FAULT_SEED = env_int("AI_FAULT_SEED", 0)
 # Optional JSONL file recording every injected fault (ground truth for benchmarks).
 AI_FAULT_LOG = env_str("AI_FAULT_LOG")
 LOCAL_OPS_DIR = STATE_DIR / "local-ops"
+# Offline takes with an ambience track shaped by the prompt's mood (as Veo 3 adds sound).
+LOCAL_GENERATE_AUDIO = env_bool("LOCAL_GENERATE_AUDIO", False)
 # Price per unit, by model; local models are free. Override per deployment in code review, not env.
 AI_PRICES: dict[str, dict[str, Decimal]] = {}
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from studio.ai import media
 from studio.ai.types import (
     ClipFrame,
-    CriterionVerdict,
     Critique,
     EmbedTask,
     GenerationRequest,
@@ -141,11 +140,17 @@ def _split_beat(beat: str) -> list[str]:
 
 
 def _cameras_for(tone: str) -> tuple[str, ...]:
-    for word in re.findall(r"[a-z]+", tone.lower()):
+    key = _tone_of(tone)
+    return _CAMERA_BY_TONE[key] if key else _DEFAULT_CAMERAS
+
+
+def _tone_of(text: str) -> str | None:
+    """Return the first tone the text names (synonyms folded), or None."""
+    for word in re.findall(r"[a-z]+", text.lower()):
         key = _TONE_SYNONYMS.get(word, word)
         if key in _CAMERA_BY_TONE:
-            return _CAMERA_BY_TONE[key]
-    return _DEFAULT_CAMERAS
+            return key
+    return None
 
 
 def default_ops_dir() -> Path:
@@ -154,14 +159,18 @@ def default_ops_dir() -> Path:
 
 
 class LocalGenerator:
-    """Render takes with media.render_clip into a directory shared by every process."""
+    """Render takes with media.render_clip into a directory shared by every process.
+
+    With `audio`, each take gets an ambience track shaped by the mood its prompt names.
+    """
 
     model = "local-renderer-1"
     # A second start() with the same key finds the first render on disk.
     start_is_idempotent = True
 
-    def __init__(self, workdir: Path | None = None) -> None:
+    def __init__(self, workdir: Path | None = None, *, audio: bool = False) -> None:
         self.workdir = workdir or default_ops_dir()
+        self.audio = audio
 
     def start(self, request: GenerationRequest) -> str:
         """Render the take unless this idempotency key already has one; return its op id."""
@@ -180,6 +189,7 @@ class LocalGenerator:
             palette=request.palette,
             reference_images=request.reference_images,
             negative_prompt=request.negative_prompt,
+            mood=(_tone_of(request.prompt) or "calm") if self.audio else None,
         )
         write_atomically(path, video)
         return operation_id
@@ -208,20 +218,17 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 class LocalCritic:
-    """Judge what can be measured offline: blank frames, the palette, the colours a prompt names.
+    """Judge what can be measured offline: blank frames and how far colours stray from the palette.
 
-    Offline it cannot see who is on screen, what they do, where they are or whether text or
-    logos appear: on_model, action_matches_prompt, setting and forbidden_content are left to
-    the clip checks (identity) and to people. Its only criterion verdict is `style`.
+    It cannot judge the prompt offline: who is on screen, what they do, where, in what style,
+    and whether text or logos appear need a vision model, so it returns no criterion verdicts
+    and leaves those to Gemini, the clip checks (identity) and people. Matching colour words in
+    the prompt was tried and failed good takes ("no pure black" in an IP's style notes).
     """
 
     model = "local-critic-1"
     # Below this luma standard deviation a frame is effectively one flat colour.
     blank_std = 6.0
-    # A colour the prompt names is shown when this close (CIE76 Delta E) to one on screen...
-    named_colour_delta_e = 25.0
-    # ...covering at least this share of the frames.
-    named_colour_share = 0.02
 
     def critique(
         self,
@@ -232,7 +239,7 @@ class LocalCritic:
         frames: Sequence[ClipFrame] = (),
         negative_prompt: str = "",
     ) -> Critique:
-        """Score the take's frames (else its poster) against the references and the prompt."""
+        """Score the take's frames (else its poster) against the references' palettes."""
         images = [media.open_image(frame.image) for frame in frames] or [
             media.open_image(poster_png)
         ]
@@ -243,56 +250,16 @@ class LocalCritic:
             reasons.append("frame is blank or nearly flat")
             return Critique(score=0.02, reasons=tuple(reasons), model=self.model)
         contrast = min(1.0, std / 40)
-        colours = media.weighted_colours(sheet)
-        style = self._named_colours_verdict(prompt, colours)
-        if not style.passed:
-            reasons.append(style.reason)
         reference_palette = [c for r in references for c in r.palette]
         if not reference_palette:
             reasons.append("no reference palette to compare against")
-            score = 0.5 * contrast
-        else:
-            stray = media.palette_stray(colours, reference_palette)
-            reasons.append(f"colours stray {stray:.2f} from the references' palette")
-            score = 0.3 * contrast + 0.7 * (1 - stray)
-        if not style.passed:
-            score *= 0.6
-        return Critique(
-            score=round(score, 3), reasons=tuple(reasons), model=self.model, criteria=(style,)
-        )
-
-    def _named_colours_verdict(
-        self, prompt: str, colours: Sequence[tuple[str, float]]
-    ) -> CriterionVerdict:
-        """Check that every CSS colour name in the prompt shows on screen.
-
-        "Style: ..." and "Palette: ..." clauses describe the IP's look as a whole (colours to
-        draw from), not what this shot must show, so they are left out; the clip checks measure
-        how far a take strays from the palette.
-        """
-        described = re.sub(r"\b(?:palette|style):[^.]*\.?", " ", prompt, flags=re.IGNORECASE)
-        named = [
-            name
-            for name in media.CSS_COLOURS
-            if re.search(rf"\b{name}\b", described, re.IGNORECASE)
-        ]
-        if not named:
-            return CriterionVerdict("style", True, "the prompt names no colours")
-        missing = [
-            name
-            for name in named
-            if sum(
-                share
-                for colour, share in colours
-                if media.delta_e(colour, media.CSS_COLOURS[name]) <= self.named_colour_delta_e
+            return Critique(
+                score=round(0.5 * contrast, 3), reasons=tuple(reasons), model=self.model
             )
-            < self.named_colour_share
-        ]
-        if missing:
-            return CriterionVerdict(
-                "style", False, f"the prompt names {', '.join(missing)}, not on screen"
-            )
-        return CriterionVerdict("style", True, f"shows the named {', '.join(named)}")
+        stray = media.palette_stray(media.weighted_colours(sheet), reference_palette)
+        reasons.append(f"colours stray {stray:.2f} from the references' palette")
+        score = 0.3 * contrast + 0.7 * (1 - stray)
+        return Critique(score=round(score, 3), reasons=tuple(reasons), model=self.model)
 
 
 _STOPWORD_TEXT = (

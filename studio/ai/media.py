@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import colorsys
 import io
 import math
@@ -27,6 +28,17 @@ _THUMB_WIDTH = 128
 MAX_PROBE_FRAMES = 256
 
 _DEFAULT_PALETTE = ("#1d3557", "#457b9d", "#a8dadc", "#f1faee", "#e63946")
+
+_SAMPLE_RATE = 48_000
+# A mood's sound: the pad's root in Hz and how often it swells per second (0: steady).
+_MOOD_SOUND: dict[str, tuple[float, float]] = {
+    "calm": (110.0, 0.0),
+    "joyful": (196.0, 0.0),
+    "sad": (87.3, 0.0),
+    "mysterious": (73.4, 0.4),
+    "tense": (98.0, 2.0),
+    "action": (130.8, 3.0),
+}
 
 # A prompt asks for words in the picture only in so many words; a negative prompt that names
 # text or logos forbids them, whatever the prompt says.
@@ -148,12 +160,14 @@ def render_clip(
     size_short_side: int = 360,
     still: bool = False,
     negative_prompt: str = "",
+    mood: str | None = None,
 ) -> bytes:
     """Render an MP4 (H.264) moving over the key reference, tinted to the palette.
 
     Words appear in the picture only when the prompt asks for on-screen text and the negative
     prompt does not forbid it (see on_screen_text). `still` holds the first frame for the whole
-    clip (a frozen take, for fault injection).
+    clip (a frozen take, for fault injection). A `mood` adds an AAC ambience track (see
+    ambience).
     """
     size = frame_size(aspect_ratio, size_short_side)
     rng = random.Random(seed)
@@ -180,7 +194,26 @@ def render_clip(
                 frame.paste(strip, (0, size[1] - strip.height))
             yield frame
 
-    return _encode(frames(), size, fps)
+    samples = ambience(duration_s=duration_s, mood=mood, seed=seed) if mood else None
+    return _encode(frames(), size, fps, samples)
+
+
+def ambience(*, duration_s: float, mood: str, seed: int) -> list[float]:
+    """Synthesise a mono bed for a mood: a low rumble and a soft pad, swelling when tense.
+
+    About -26 dBFS RMS with peaks near -15 dBFS; an unknown mood sounds calm.
+    """
+    root, swells = _MOOD_SOUND.get(mood, _MOOD_SOUND["calm"])
+    rng = random.Random(seed)
+    rumble = 0.0
+    samples = []
+    for n in range(round(duration_s * _SAMPLE_RATE)):
+        t = n / _SAMPLE_RATE
+        rumble = 0.995 * rumble + 0.005 * rng.uniform(-1, 1)
+        swell = 0.6 + 0.4 * math.sin(2 * math.pi * swells * t)
+        pad = math.sin(2 * math.pi * root * t) + 0.5 * math.sin(2 * math.pi * root * 1.5 * t)
+        samples.append(rumble + 0.08 * swell * pad)
+    return samples
 
 
 def render_flat_clip(
@@ -382,11 +415,6 @@ def palette_stray(
     return min(1.0, stray / weight / 100)
 
 
-def delta_e(colour_a: str, colour_b: str) -> float:
-    """Return the CIE76 Delta E between two hex colours."""
-    return math.dist(_lab(hex_to_rgb(colour_a)), _lab(hex_to_rgb(colour_b)))
-
-
 def colour_name(hex_colour: str) -> str:
     """Return the nearest CSS colour name."""
     lab = _lab(hex_to_rgb(hex_colour))
@@ -571,7 +599,12 @@ def _camera_path(
         yield (x, y, x + w, y + h)
 
 
-def _encode(frames: Iterable[Image.Image], size: tuple[int, int], fps: int) -> bytes:
+def _encode(
+    frames: Iterable[Image.Image],
+    size: tuple[int, int],
+    fps: int,
+    samples: Sequence[float] | None = None,
+) -> bytes:
     out = io.BytesIO()
     with av.open(out, mode="w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=fps)
@@ -579,11 +612,17 @@ def _encode(frames: Iterable[Image.Image], size: tuple[int, int], fps: int) -> b
         stream.pix_fmt = "yuv420p"
         # ultrafast keeps a 4 s clip well under half a second; quality is not the point offline.
         stream.options = {"preset": "ultrafast", "crf": "26"}
+        # Every stream must exist before the first packet is written.
+        audio = container.add_stream("aac", rate=_SAMPLE_RATE) if samples is not None else None
+        if audio is not None:
+            audio.layout = "mono"
         for image in frames:
             for packet in stream.encode(av.VideoFrame.from_image(image)):
                 container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)
+        if audio is not None and samples is not None:
+            _encode_audio(container, audio, samples)
     return out.getvalue()
 
 
@@ -612,6 +651,21 @@ def inspect_upload(video_bytes: bytes) -> str:
     if not frames:
         raise MediaError("the video has no frames")
     return codec
+
+
+def _encode_audio(
+    container: av.container.OutputContainer, stream: av.AudioStream, samples: Sequence[float]
+) -> None:
+    for start in range(0, len(samples), 1024):
+        chunk = array.array("f", samples[start : start + 1024])
+        frame = av.AudioFrame(format="flt", layout="mono", samples=len(chunk))
+        frame.planes[0].update(chunk.tobytes())
+        frame.sample_rate = _SAMPLE_RATE
+        frame.pts = start
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode(None):
+        container.mux(packet)
 
 
 def _decoded(video_bytes: bytes) -> Iterator[av.VideoFrame]:

@@ -154,7 +154,7 @@ def _retry_options() -> dict[str, float]:
 
 @functools.lru_cache(maxsize=8)
 def _local_generator(ops_dir: Path) -> local.LocalGenerator:
-    return local.LocalGenerator(ops_dir)
+    return local.LocalGenerator(ops_dir, audio=bool(_setting("LOCAL_GENERATE_AUDIO", False)))
 
 
 @functools.lru_cache(maxsize=8)

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from briefs.qc import UnreadableClip, qc_clip
+from studio.ai import media
 from tests.briefs.qc import clips
 from tests.briefs.qc.clips import FPS
 
@@ -202,3 +203,23 @@ def test_a_clean_640x360_clip_is_checked_quickly():
     assert report.passed
     # The target is 0.5 s on an idle 2-core machine; the suite shares its cores, hence the room.
     assert report.elapsed_ms < float(os.environ.get("QC_TEST_BUDGET_MS", "1500"))
+
+
+def test_an_offline_take_with_ambience_passes_the_audio_checks():
+    video = media.render_clip(
+        prompt="Mira waits on the quay. tense mood.",
+        camera="slow push-in",
+        duration_s=4,
+        aspect_ratio="16:9",
+        seed=2,
+        palette=("#0f3d4c", "#f5b942"),
+        reference_images=(),
+        size_short_side=180,
+        mood="tense",
+    )
+
+    report = judge(video, expect_audio=True)
+
+    assert report.has_audio and report.failed == ()
+    loudness = next(f for f in report.findings if f.check == "loudness")
+    assert -36 < loudness.value < -10

@@ -74,21 +74,9 @@ def test_references_from_the_catalog_add_identity_and_palette(clean_clip):
     checks = {f["check"]: f for f in with_own["findings"]}
     assert checks["identity"]["passed"] and with_own["passed"]
     # With a prompt the configured critic (offline: LocalCritic) judges sampled frames too.
-    assert checks["critic"]["passed"] and "critic:style" in checks
+    assert checks["critic"]["passed"] and checks["critic"]["value"] > 0.45
     assert "identity" in {f["check"] for f in with_stranger["findings"] if not f["passed"]}
     assert "critic" not in {f["check"] for f in with_stranger["findings"]}
-
-
-@pytest.mark.django_db
-def test_the_critic_fails_a_clip_missing_the_colours_its_prompt_names(clean_clip):
-    own = AssetFactory(image=png(SCENE), title="The harbour at night")
-
-    _, verdict = run(str(clean_clip), "--reference", str(own.pk), "--prompt", "Palette: crimson.")
-
-    style = {f["check"]: f for f in verdict["findings"]}["critic:style"]
-    assert not style["passed"] and "crimson" in style["reason"]
-    assert (style["start_s"], style["end_s"]) == (0.0, 4.0)
-    assert verdict["passed"] is False
 
 
 @pytest.mark.parametrize(
