@@ -59,7 +59,8 @@ def test_a_take_using_part_of_the_palette_passes_where_the_symmetric_distance_re
     assert finding.passed
 
 
-def test_a_hue_turned_take_strays_from_the_palette(references):
+def test_a_hue_turned_take_strays_from_the_palette(references, settings):
+    settings.PIPELINE_QC_PALETTE_ROUTES = True  # off by default: palette does not separate
     frames = [
         Image.merge("HSV", (h.point(lambda v: (v + 90) % 256), s, v)).convert("RGB")
         for h, s, v in (frame.convert("HSV").split() for frame in sampled(clips.scene()))
