@@ -347,6 +347,9 @@ PIPELINE_POLL_SECONDS = env_int("PIPELINE_POLL_SECONDS", 10)
 PIPELINE_AUTO_RETAKES = env_int("PIPELINE_AUTO_RETAKES", 1)
 # Extra plans requested when a plan fails its check.
 PIPELINE_PLAN_RETRIES = env_int("PIPELINE_PLAN_RETRIES", 1)
+# False hands every take to review without the check step judging it (the benchmark's
+# checks-off mode); the retrieval and plan validators still run.
+PIPELINE_CHECKS_ENABLED = env_bool("PIPELINE_CHECKS_ENABLED", True)
 # Check thresholds.
 PIPELINE_MIN_REFERENCES = env_int("PIPELINE_MIN_REFERENCES", 1)
 PIPELINE_MAX_REFERENCE_DISTANCE = env_float("PIPELINE_MAX_REFERENCE_DISTANCE", 0.9)

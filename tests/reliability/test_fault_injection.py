@@ -1,66 +1,91 @@
-"""A small fault-injection run in the suite: the checks let no silent fault through, lose no brief.
+"""A small fault run in the suite: a seed replays the same faults and outcomes, nothing is lost.
 
-The same run with the validators switched off (the naive chain) lets silent faults through,
-which is what shows the count can fail.
+The run uses the benchmark's own fault kinds (bench/coordination.py) on the demo catalog. It does
+not assert a catch rate: the benchmark measures that; this checks the measurement is repeatable.
 """
 
+import io
 from pathlib import Path
 
 import pytest
 
-from bench.coordination import fault_rates, run_inline_scenario
-from tests.factories.retrieval import IPFactory, embedded_asset
+from bench.coordination import SILENT_KINDS, FaultRates, run_inline_mode
+from retrieval import demo
+from retrieval.models import IP
 from tests.factories.users import director, producer
 
-BEATS = ("The lantern keeper walks the pier at dusk, then the tide rolls in over the stones.",)
+BRIEFS = range(2)
 
 
 @pytest.fixture
-def harbour(db):
-    ip = IPFactory()
-    embedded_asset(
-        ip=ip, title="Lantern keeper on the pier", description="the lantern keeper walks the pier"
-    )
-    embedded_asset(
-        ip=ip, title="Tide over stones", description="the tide rolls in over the harbour stones"
-    )
-    return ip
-
-
-@pytest.fixture
-def faulty_local_ai(harbour, settings, tmp_path):
-    """Faults on every provider call from here on; the catalog was embedded without them."""
+def lanternfall(db, settings):
+    """The demo catalog, embedded with the local providers and no injected faults."""
     settings.AI_PROVIDER = "local"
-    settings.LOCAL_OPS_DIR = tmp_path / "ops"
-    settings.AI_FAULTS = fault_rates(0.3)
-    settings.AI_FAULT_SEED = 5
-    settings.AI_FAULT_LOG = str(tmp_path / "faults.jsonl")
-    return settings
+    settings.AI_FAULTS = {}
+    demo.seed(stdout=io.StringIO())
+    return IP.objects.get(slug="lanternfall")
 
 
-def run(harbour, settings, *, checks: bool) -> dict:
-    return run_inline_scenario(
-        ip=harbour,
-        producer=producer(),
-        reviewer=director(),
-        briefs=3,
-        shots=3,
-        fault_log=Path(settings.AI_FAULT_LOG),
-        beats=BEATS,
+def run(ip, scratch: Path, *, mode: str, checks: bool = True, seed: int = 7) -> dict:
+    scratch.mkdir()
+    return run_inline_mode(
+        mode=mode,
         checks=checks,
+        ip=ip,
+        people=(producer(), director()),
+        indices=BRIEFS,
+        seed=seed,
+        rates=FaultRates(),
+        scratch=scratch,
     )
 
 
-def test_with_checks_on_no_silent_fault_escapes_and_no_brief_is_lost(faulty_local_ai, harbour):
-    figures = run(harbour, faulty_local_ai, checks=True)
+def injected(figures: dict) -> list[tuple]:
+    """The run's fault log without what differs between runs (row ids, take keys, titles)."""
+    return sorted(
+        (
+            row.get("brief", "").split("#")[-1],
+            row["step"],
+            row.get("shot"),
+            row.get("take"),
+            row.get("attempt"),
+            row["kind"],
+            row.get("severity"),
+        )
+        for row in figures["log"]
+    )
 
-    assert figures["injected"].get("generate_silent", 0) >= 1
-    assert figures["silent_escapes"] == 0, figures["escapes_by_kind"]
-    assert figures["lost_briefs"] == 0
-    assert figures["measured_e2e"] > 0
+
+def outcomes(figures: dict) -> dict:
+    return {
+        kind: (tally.injected, tally.caught, tally.escaped, tally.by_severity)
+        for kind, tally in figures["tallies"].items()
+    }
 
 
-def test_the_naive_chain_lets_silent_faults_through(faulty_local_ai, harbour):
-    figures = run(harbour, faulty_local_ai, checks=False)
+def test_the_same_seed_injects_the_same_faults_with_the_same_outcomes(lanternfall, tmp_path):
+    first = run(lanternfall, tmp_path / "first", mode="first")
+    second = run(lanternfall, tmp_path / "second", mode="second")
 
-    assert figures["silent_escapes"] >= 1
+    assert sum(tally.injected for tally in first["tallies"].values()) >= 3
+    assert injected(first) == injected(second)
+    assert outcomes(first) == outcomes(second)
+    assert (first["clean_takes"], first["clean_takes_routed"]) == (
+        second["clean_takes"],
+        second["clean_takes_routed"],
+    )
+    assert first["lost_briefs"] == second["lost_briefs"] == 0
+    assert first["crashed"] == 0
+
+
+def test_with_checks_off_the_same_faults_reach_review_and_no_brief_is_lost(lanternfall, tmp_path):
+    on = run(lanternfall, tmp_path / "on", mode="on")
+    off = run(lanternfall, tmp_path / "off", mode="off", checks=False)
+
+    first_takes = [row for row in injected(on) if row[1] == "clip" and row[3] == 1]
+    assert first_takes == [row for row in injected(off) if row[1] == "clip" and row[3] == 1]
+    clip_kinds = [k for k in SILENT_KINDS if not k.startswith(("plan_", "irrelevant"))]
+    # Unjudged, every spoiled clip that decodes reaches review marked as passed.
+    assert sum(off["tallies"][k].caught for k in clip_kinds if k != "truncated_file") == 0
+    assert off["clean_takes_routed"] == 0
+    assert on["lost_briefs"] == off["lost_briefs"] == 0
