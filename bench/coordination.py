@@ -573,7 +573,7 @@ class BenchCritic:
         self.model = inner.model
         self.calls: Counter[str] = Counter()
 
-    def critique(self, *, prompt: str, poster_png: bytes, references):
+    def critique(self, *, prompt: str, poster_png: bytes, references, **seen):
         from studio.ai.types import Critique
 
         poster = hashlib.blake2b(poster_png, digest_size=8).hexdigest()
@@ -586,7 +586,10 @@ class BenchCritic:
             return Critique(
                 score=0.97, reasons=("on model, on palette, on brief",), model=self.model
             )
-        return self.inner.critique(prompt=prompt, poster_png=poster_png, references=references)
+        # Frames and the negative prompt go through untouched: the critic judges what it is shown.
+        return self.inner.critique(
+            prompt=prompt, poster_png=poster_png, references=references, **seen
+        )
 
 
 def faulty_search(real, seed: int, rates: FaultRates):
