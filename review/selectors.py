@@ -235,3 +235,109 @@ def approved_takes(*, brief: Brief) -> QuerySet[Take]:
         .order_by("shot__order", "shot_id", "-is_current", "-number")
         .distinct("shot__order", "shot_id")
     )
+
+
+def sequence_shots(*, brief: Brief) -> QuerySet[Shot]:
+    """Return the brief's shots in order, each with its current take, notes and their authors.
+
+    Each shot carries `current_takes` (zero or one take) whose notes are in `timeline_notes`;
+    the failed QC findings come with the take's `checks`.
+    """
+    current = (
+        Take.objects.filter(is_current=True)
+        .only(
+            "pk",
+            "shot_id",
+            "number",
+            "status",
+            "status_reason",
+            "media",
+            "poster",
+            "duration_s",
+            "checks",
+            "version",
+            "is_current",
+        )
+        .prefetch_related(
+            Prefetch(
+                "notes",
+                queryset=Note.objects.select_related("user").order_by("timecode_start", "pk"),
+                to_attr="timeline_notes",
+            )
+        )
+    )
+    return (
+        Shot.objects.filter(brief=brief)
+        .only("pk", "brief_id", "order", "camera", "duration_s")
+        .prefetch_related(Prefetch("takes", queryset=current, to_attr="current_takes"))
+        .order_by("order")
+    )
+
+
+@dataclass(frozen=True)
+class SequenceMarker:
+    """A note or a failed QC finding, placed on the sequence's own clock."""
+
+    kind: str  # "note" or "qc"
+    at_s: float
+    until_s: float | None
+    offset_s: float  # seconds into the take, where the player seeks to
+    text: str
+
+
+@dataclass(frozen=True)
+class SequenceClip:
+    """One shot of the sequence: its current take and where it sits on the sequence's clock."""
+
+    shot: Shot
+    take: Take | None
+    start_s: float
+    duration_s: float
+    markers: list[SequenceMarker]
+
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.duration_s
+
+    @property
+    def playable(self) -> bool:
+        return self.take is not None and bool(self.take.media)
+
+
+def _markers(take: Take, start_s: float) -> list[SequenceMarker]:
+    markers = [
+        SequenceMarker(
+            kind="note",
+            at_s=start_s + note.timecode_start,
+            until_s=None if note.timecode_end is None else start_s + note.timecode_end,
+            offset_s=note.timecode_start,
+            text=f"{note.user.get_full_name() or note.user.get_username()}: {note.body}",
+        )
+        for note in take.timeline_notes
+    ]
+    for finding in take.checks or ():
+        if finding.get("passed", True) or finding.get("start_s") is None:
+            continue
+        begin, end = float(finding["start_s"]), float(finding.get("end_s") or finding["start_s"])
+        markers.append(
+            SequenceMarker(
+                kind="qc",
+                at_s=start_s + begin,
+                until_s=start_s + end if end > begin else None,
+                offset_s=begin,
+                text=f"Automatic check {finding.get('name', '')}: {finding.get('reason', '')}",
+            )
+        )
+    return sorted(markers, key=lambda marker: marker.at_s)
+
+
+def sequence_clips(*, brief: Brief) -> list[SequenceClip]:
+    """Return the brief's shots as clips laid end to end (takes without media take no time)."""
+    clips, clock = [], 0.0
+    for shot in sequence_shots(brief=brief):
+        take = shot.current_takes[0] if shot.current_takes else None
+        duration = float(take.duration_s or shot.duration_s) if take and take.media else 0.0
+        markers = _markers(take, clock) if duration else []
+        clips.append(SequenceClip(shot, take, clock, duration, markers))
+        clock += duration
+    return clips

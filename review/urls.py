@@ -7,6 +7,7 @@ app_name = "review"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("briefs/<int:brief_id>/", views.board, name="board"),
+    path("briefs/<int:brief_id>/sequence/", views.sequence, name="sequence"),
     path("briefs/<int:brief_id>/changes/", views.board_changes, name="board_changes"),
     path("briefs/<int:brief_id>/bulk/", views.bulk_decide, name="bulk_decide"),
     path("briefs/<int:brief_id>/export.zip", views.export, name="export"),

@@ -11,6 +11,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from briefs.models import Brief, Shot, Take
@@ -44,6 +45,12 @@ SHORTCUTS = [
     ("C", "Compare with the previous take"),
     ("X", "Select for bulk decisions"),
     ("?", "Show this help"),
+]
+# Shown beside the sequence player; sequence.js binds the same keys.
+SEQUENCE_SHORTCUTS = [
+    ("Space", "Play / pause"),
+    ("N / P", "Next / previous shot"),
+    (", / .", "Step one frame back / forward"),
 ]
 
 
@@ -93,6 +100,19 @@ def _board_context(request: HttpRequest, brief: Brief, **extra) -> dict:
     }
 
 
+def _sequence_context(request: HttpRequest, brief: Brief) -> dict:
+    clips = selectors.sequence_clips(brief=brief)
+    return {
+        "brief": brief,
+        "clips": clips,
+        "total_s": sum(clip.duration_s for clip in clips),
+        "can_decide": has_role(request.user, Role.CREATIVE_DIRECTOR),
+        "reasons": Decision.Reason.choices,
+        "decidable": DECIDABLE,
+        "shortcuts": SEQUENCE_SHORTCUTS,
+    }
+
+
 def _board_url(shot: Shot) -> str:
     return reverse("review:board", args=[shot.brief_id]) + f"#shot-{shot.pk}"
 
@@ -128,6 +148,16 @@ def board(request: HttpRequest, brief_id: int) -> HttpResponse:
     """Show every shot of a brief as a review card."""
     brief = _visible_brief(request, brief_id)
     return render(request, "review/board.html", _board_context(request, brief))
+
+
+@role_required(*BOARD_ROLES)
+@require_GET
+@vary_on_headers("HX-Request")
+def sequence(request: HttpRequest, brief_id: int) -> HttpResponse:
+    """Play the current take of every shot back to back, with statuses and markers."""
+    brief = _visible_brief(request, brief_id)
+    template = "review/sequence.html#sequence-data" if request.htmx else "review/sequence.html"
+    return render(request, template, _sequence_context(request, brief))
 
 
 @role_required(*BOARD_ROLES)
