@@ -88,3 +88,40 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"Note on take {self.take_id} at {self.timecode_start:.2f}s"
+
+
+class CutRender(models.Model):
+    """One MP4 of a brief's approved takes in shot order, rendered once per set of takes."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RENDERING = "rendering", "Rendering"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    brief = models.ForeignKey("briefs.Brief", on_delete=models.CASCADE, related_name="cut_renders")
+    # A digest of the approved takes' ids and versions: a changed take means a different cut.
+    key = models.CharField(max_length=64)
+    # [[take_id, take_version], ...] in shot order, exactly what the render plays.
+    takes = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to="cuts/%Y/%m/", max_length=500, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brief", "key"], name="cut_render_one_per_take_set"),
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="cut_render_progress_is_a_percentage"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Approved cut of brief {self.brief_id} ({self.get_status_display()})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,7 +24,7 @@ from django.db.models.functions import Greatest
 
 from briefs.models import Brief, Shot, Take
 from retrieval.models import Asset
-from review.models import Decision, Note
+from review.models import CutRender, Decision, Note
 
 QUEUE_STATUSES = (Take.Status.ROUTED, Take.Status.READY)
 # What a compact board card reads from the current take; the rest loads when it opens.
@@ -341,3 +342,28 @@ def sequence_clips(*, brief: Brief) -> list[SequenceClip]:
         clips.append(SequenceClip(shot, take, clock, duration, markers))
         clock += duration
     return clips
+
+
+def approved_cut_takes(*, brief: Brief) -> list[tuple[int, int]]:
+    """Return (take id, version) of each shot's approved take with media, in shot order."""
+    rows = (
+        Take.objects.filter(shot__brief=brief, status=Take.Status.APPROVED)
+        .exclude(media="")
+        .order_by("shot__order", "shot_id", "-is_current", "-number")
+        .distinct("shot__order", "shot_id")
+        .values_list("pk", "version")
+    )
+    return [(pk, version) for pk, version in rows]
+
+
+def cut_key(takes: list[tuple[int, int]]) -> str:
+    """Name a set of takes at their versions; any change to one names a different cut."""
+    return hashlib.sha256(";".join(f"{pk}:{v}" for pk, v in takes).encode()).hexdigest()
+
+
+def current_cut(*, brief: Brief) -> CutRender | None:
+    """Return the render of the brief's approved takes as they are now, if one was asked for."""
+    takes = approved_cut_takes(brief=brief)
+    if not takes:
+        return None
+    return CutRender.objects.filter(brief=brief, key=cut_key(takes)).first()

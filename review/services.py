@@ -18,9 +18,10 @@ from briefs import pipeline
 from briefs.models import Shot, Take
 from retrieval.models import Asset
 from retrieval.services import AssetRejected, IngestResult, asset_ingest
-from review import signals
-from review.models import Decision, Note
+from review import selectors, signals
+from review.models import CutRender, Decision, Note
 from studio.ai import media
+from studio.celery import send_after_commit
 from studio.roles import Role, has_role
 
 
@@ -362,3 +363,36 @@ def promote_take(*, take: Take, user) -> IngestResult:
         )
     except AssetRejected as rejected:
         raise ReviewError(f"The catalog refused the clip: {rejected.reason}") from rejected
+
+
+# Registered by review/tasks.py under this name; services enqueue by name, never by import.
+RENDER_CUT_TASK = "review.render_cut"
+
+
+@transaction.atomic
+def request_cut(*, brief, user) -> CutRender:
+    """Ask a worker to render the brief's approved takes as one MP4, unless it already has.
+
+    A render is kept per set of approved takes at their versions: asking again while nothing
+    changed returns it; a failed one is queued again.
+    """
+    _require(user, Role.CREATIVE_DIRECTOR, Role.PRODUCER)
+    takes = selectors.approved_cut_takes(brief=brief)
+    if not takes:
+        raise ReviewError("Nothing to play yet: no shot of this brief has an approved take.")
+    cut, created = CutRender.objects.get_or_create(
+        brief=brief,
+        key=selectors.cut_key(takes),
+        defaults={"takes": [list(pair) for pair in takes], "requested_by": user},
+    )
+    retried = (
+        not created
+        and CutRender.objects.filter(pk=cut.pk, status=CutRender.Status.FAILED).update(
+            status=CutRender.Status.QUEUED, progress=0, error="", requested_by=user
+        )
+        == 1
+    )
+    if created or retried:
+        send_after_commit(RENDER_CUT_TASK, cut.pk)
+        cut.refresh_from_db()
+    return cut
