@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from briefs.models import Brief, Shot, Take
 from briefs.selectors import visible_briefs
+from briefs.streaming import ranged_file_response
 from retrieval.models import IP, Asset
 from retrieval.selectors import rights_block_reason, rights_cleared_assets
 from review import selectors, services
@@ -28,7 +29,7 @@ from review.forms import (
     QueueFilterForm,
     RepromptForm,
 )
-from review.models import Decision
+from review.models import CutRender, Decision
 from studio.roles import Role, has_role, role_required
 
 BOARD_ROLES = (Role.CREATIVE_DIRECTOR, Role.PRODUCER)
@@ -110,6 +111,7 @@ def _sequence_context(request: HttpRequest, brief: Brief) -> dict:
         "reasons": Decision.Reason.choices,
         "decidable": DECIDABLE,
         "shortcuts": SEQUENCE_SHORTCUTS,
+        "cut": selectors.current_cut(brief=brief),
     }
 
 
@@ -158,6 +160,46 @@ def sequence(request: HttpRequest, brief_id: int) -> HttpResponse:
     brief = _visible_brief(request, brief_id)
     template = "review/sequence.html#sequence-data" if request.htmx else "review/sequence.html"
     return render(request, template, _sequence_context(request, brief))
+
+
+def _cut_panel(request: HttpRequest, brief: Brief, **extra) -> HttpResponse:
+    status = extra.pop("status", 200)
+    context = {"brief": brief, "cut": selectors.current_cut(brief=brief), **extra}
+    return render(request, "review/sequence.html#cut-panel", context, status=status)
+
+
+@role_required(*BOARD_ROLES)
+@require_POST
+def cut_request(request: HttpRequest, brief_id: int) -> HttpResponse:
+    """Ask for the approved cut as one MP4; answer with its panel, which polls until it is made."""
+    brief = _visible_brief(request, brief_id)
+    try:
+        services.request_cut(brief=brief, user=request.user)
+    except services.ReviewError as error:
+        if request.htmx:
+            return _cut_panel(request, brief, cut_error=str(error), status=422)
+        messages.error(request, str(error))
+    if request.htmx:
+        return _cut_panel(request, brief)
+    return redirect(reverse("review:sequence", args=[brief.pk]) + "#approved-cut")
+
+
+@role_required(*BOARD_ROLES)
+@require_GET
+def cut_status(request: HttpRequest, brief_id: int) -> HttpResponse:
+    """Answer the approved cut panel's poll: progress, then the file."""
+    return _cut_panel(request, _visible_brief(request, brief_id))
+
+
+@role_required(*BOARD_ROLES)
+@require_GET
+def cut_file(request: HttpRequest, cut_id: int) -> HttpResponse:
+    """Stream a rendered approved cut, with byte ranges so players can seek."""
+    visible = CutRender.objects.filter(
+        brief__in=visible_briefs(request.user).values("pk"), status=CutRender.Status.READY
+    )
+    cut = get_object_or_404(visible, pk=cut_id)
+    return ranged_file_response(request, cut.file.storage, cut.file.name)
 
 
 @role_required(*BOARD_ROLES)

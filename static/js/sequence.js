@@ -61,10 +61,21 @@
     }
   }
 
+  // A deck still loading takes its position once it knows its length; a later seek (a frame
+  // step pressed meanwhile) replaces the waiting one rather than being undone by it.
   function seekTo(video, seconds) {
-    if (video.readyState >= 1) video.currentTime = seconds;
-    else video.addEventListener("loadedmetadata", () => { video.currentTime = seconds; }, { once: true });
+    if (video.readyState >= 1) { video.currentTime = seconds; return; }
+    const waiting = video.pendingSeek !== undefined;
+    video.pendingSeek = seconds;
+    if (waiting) return;
+    video.addEventListener("loadedmetadata", () => {
+      video.currentTime = video.pendingSeek;
+      delete video.pendingSeek;
+      render();
+    }, { once: true });
   }
+
+  const position = (video) => (video.pendingSeek !== undefined ? video.pendingSeek : video.currentTime || 0);
 
   // The hidden deck waits on the next clip's first frame, decoded, so the swap is instant.
   function preloadNext() {
@@ -86,6 +97,9 @@
   function go(i, offset, play) {
     if (!clips.length) return;
     index = Math.max(0, Math.min(clips.length - 1, i));
+    deck().pause();
+    // The next shot is usually waiting on the hidden deck already: show it rather than reload.
+    if (spare().dataset.clipIndex === String(index)) showDeck(1 - active);
     const video = deck();
     spare().pause();
     load(video, index);
@@ -122,7 +136,7 @@
     const video = deck();
     video.pause();
     const clip = clips[index];
-    video.currentTime = Math.max(0, Math.min(clip.duration, video.currentTime + direction * FRAME));
+    seekTo(video, Math.max(0, Math.min(clip.duration, position(video) + direction * FRAME)));
     render();
   }
 
@@ -130,7 +144,7 @@
     const clip = clips[index];
     if (!clip) return;
     const video = deck();
-    const now = clip.start + (video.currentTime || 0);
+    const now = clip.start + position(video);
     const total = parseFloat($("#sequence-data").dataset.total) || 1;
     root.dataset.activeShot = clip.order;
     $("[data-seq-time]").textContent = formatTime(now);
@@ -158,8 +172,8 @@
     const noteAt = $("[data-seq-note-at]");
     const noteField = $("[data-seq-note-time]");
     if (noteAt && document.activeElement !== $("#seq-note-body")) {
-      noteField.value = (video.currentTime || 0).toFixed(2);
-      noteAt.textContent = formatTime(video.currentTime || 0);
+      noteField.value = position(video).toFixed(2);
+      noteAt.textContent = formatTime(position(video));
     }
   }
 
@@ -225,7 +239,7 @@
     event.preventDefault();
     const clip = clips[index];
     const data = new FormData(noteForm);
-    data.set("timecode_start", (deck().currentTime || 0).toFixed(2));
+    data.set("timecode_start", position(deck()).toFixed(2));
     if (await post(clip.noteUrl, data)) noteBody.value = "";
   });
 

@@ -7,14 +7,18 @@ import av
 import numpy as np
 import pytest
 from django.core.files.base import ContentFile
+from django.urls import reverse
 
 from briefs.models import Take
 from review import cut, services
 from review.models import CutRender
 from tests.factories.review import board_brief
-from tests.factories.users import director
+from tests.factories.users import catalog_admin, director, producer
+from tests.workers import wait_until
 
 pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def approve(take: Take, user) -> None:
@@ -155,3 +159,86 @@ def test_given_nothing_approved_then_no_cut_is_asked_for():
     with pytest.raises(services.ReviewError, match="no shot of this brief has an approved take"):
         services.request_cut(brief=brief, user=brief.producer)
     assert not CutRender.objects.exists()
+
+
+def test_given_a_producer_when_asking_for_the_cut_then_the_panel_polls_until_the_file_is_there(
+    client, django_capture_on_commit_callbacks
+):
+    brief = board_brief(shots=2)
+    for take in takes_of(brief):
+        approve(take, director())
+    client.force_login(brief.producer)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        asked = client.post(reverse("review:cut_request", args=[brief.pk]), **HTMX)
+    html = asked.content.decode()
+    assert asked.status_code == 200 and len(callbacks) == 1
+    assert html.lstrip().startswith('<div id="approved-cut"')
+    assert 'hx-trigger="every 2s"' in html and "<progress" in html
+    cut.render_cut(cut_id=CutRender.objects.get().pk)
+
+    done = client.get(reverse("review:cut_status", args=[brief.pk]), **HTMX).content.decode()
+
+    rendered = CutRender.objects.get()
+    assert "hx-trigger" not in done and "Download the approved cut (MP4, 00:08.00)" in done
+    served = client.get(reverse("review:cut_file", args=[rendered.pk]))
+    assert served.status_code == 200 and served["Content-Type"] == "video/mp4"
+    page = client.get(reverse("review:sequence", args=[brief.pk])).content.decode()
+    assert reverse("review:cut_file", args=[rendered.pk]) in page
+    assert reverse("review:export", args=[brief.pk]) in page
+
+
+def test_given_nothing_approved_when_asking_with_htmx_then_422_says_why(client):
+    brief = board_brief(shots=1)
+    client.force_login(director())
+
+    response = client.post(reverse("review:cut_request", args=[brief.pk]), **HTMX)
+
+    assert response.status_code == 422
+    assert "no shot of this brief has an approved take" in response.content.decode()
+
+
+def test_given_no_javascript_when_asking_from_the_board_then_the_sequence_page_shows_the_cut(
+    client,
+):
+    brief = board_brief(shots=1)
+    approve(takes_of(brief)[0], director())
+    client.force_login(director())
+
+    response = client.post(reverse("review:cut_request", args=[brief.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("review:sequence", args=[brief.pk]) + "#approved-cut"
+
+
+def test_given_another_producer_or_a_catalog_admin_then_the_cut_is_not_theirs(client):
+    brief = board_brief(shots=1)
+    approve(takes_of(brief)[0], director())
+    rendered = services.request_cut(brief=brief, user=brief.producer)
+    cut.render_cut(cut_id=rendered.pk)
+
+    client.force_login(producer())
+    assert client.get(reverse("review:cut_file", args=[rendered.pk])).status_code == 404
+    assert client.post(reverse("review:cut_request", args=[brief.pk])).status_code == 404
+    client.force_login(catalog_admin())
+    assert client.get(reverse("review:cut_file", args=[rendered.pk])).status_code == 403
+    assert client.get(reverse("review:cut_status", args=[brief.pk])).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_given_a_running_worker_when_the_cut_is_asked_for_then_the_worker_renders_it(
+    start_worker,
+):
+    brief = board_brief(shots=2)
+    for take in takes_of(brief):
+        approve(take, director())
+    start_worker()
+
+    asked = services.request_cut(brief=brief, user=brief.producer)
+
+    wait_until(
+        lambda: CutRender.objects.get(pk=asked.pk).status == CutRender.Status.READY,
+        timeout=60,
+        message="the worker never rendered the cut",
+    )
+    assert probe(CutRender.objects.get(pk=asked.pk))["frames"] == 8 * cut.FPS

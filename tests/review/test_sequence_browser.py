@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from briefs.models import Take
-from review import services
+from review import cut, services
 from review.models import Decision, Note
 from tests.browser import axe_violations, describe_violations, screenshot, sign_in
 from tests.factories.review import board_brief
@@ -156,12 +156,23 @@ def test_given_a_producer_when_noting_from_the_player_then_the_note_is_a_marker_
     assert note.take.shot.order == 2 and note.timecode_start == pytest.approx(0.12, abs=0.01)
 
 
-def test_given_the_sequence_page_then_axe_finds_no_wcag_violations(page):
+def test_given_the_sequence_page_with_a_rendered_cut_then_axe_finds_no_wcag_violations(page):
     brief = board_brief(shots=3, notes_per_take=1)
-    sign_in(page, director().username, TEST_PASSWORD)
+    dana = director()
+    services.decide(
+        take=Take.objects.get(shot__brief=brief, shot__order=1),
+        user=dana,
+        verdict="approved",
+        expected_version=1,
+    )
+    cut.render_cut(cut_id=services.request_cut(brief=brief, user=dana).pk)
+    sign_in(page, dana.username, TEST_PASSWORD)
     page.goto(f"/review/briefs/{brief.pk}/sequence/")
     expect(page.locator("[data-sequence]")).to_be_visible()
 
+    expect(
+        page.get_by_role("link", name="Download the approved cut (MP4, 00:04.00)")
+    ).to_be_visible()
     violations = axe_violations(page)
 
     assert violations == [], describe_violations(violations)
