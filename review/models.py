@@ -36,6 +36,14 @@ class Decision(models.Model):
     take_version = models.PositiveIntegerField(help_text="The take version the decider saw")
     # False when another decision reached the take first: kept so no decision is ever lost.
     applied = models.BooleanField(default=True)
+    # The dailies session it was made in, if any.
+    playlist = models.ForeignKey(
+        "review.Playlist",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="decisions",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -125,3 +133,39 @@ class CutRender(models.Model):
 
     def __str__(self) -> str:
         return f"Approved cut of brief {self.brief_id} ({self.get_status_display()})"
+
+
+class Playlist(models.Model):
+    """A dailies session: shots from one or several briefs, reviewed in the order picked."""
+
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_playlists"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlaylistItem(models.Model):
+    """One shot of a playlist, at its place; the shot's current take is what gets reviewed."""
+
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="items")
+    shot = models.ForeignKey("briefs.Shot", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["playlist", "position"], name="playlist_item_one_per_position"
+            ),
+            models.UniqueConstraint(fields=["playlist", "shot"], name="playlist_item_shot_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.playlist} #{self.position}"

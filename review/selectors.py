@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,7 +25,7 @@ from django.db.models.functions import Greatest
 
 from briefs.models import Brief, Shot, Take
 from retrieval.models import Asset
-from review.models import CutRender, Decision, Note
+from review.models import CutRender, Decision, Note, Playlist, PlaylistItem
 
 QUEUE_STATUSES = (Take.Status.ROUTED, Take.Status.READY)
 # What a compact board card reads from the current take; the rest loads when it opens.
@@ -238,12 +239,7 @@ def approved_takes(*, brief: Brief) -> QuerySet[Take]:
     )
 
 
-def sequence_shots(*, brief: Brief) -> QuerySet[Shot]:
-    """Return the brief's shots in order, each with its current take, notes and their authors.
-
-    Each shot carries `current_takes` (zero or one take) whose notes are in `timeline_notes`;
-    the failed QC findings come with the take's `checks`.
-    """
+def _current_takes_with_notes() -> Prefetch:
     current = (
         Take.objects.filter(is_current=True)
         .only(
@@ -267,11 +263,55 @@ def sequence_shots(*, brief: Brief) -> QuerySet[Shot]:
             )
         )
     )
+    return Prefetch("takes", queryset=current, to_attr="current_takes")
+
+
+def sequence_shots(*, brief: Brief) -> QuerySet[Shot]:
+    """Return the brief's shots in order, each with its current take, notes and their authors.
+
+    Each shot carries `current_takes` (zero or one take) whose notes are in `timeline_notes`;
+    the failed QC findings come with the take's `checks`.
+    """
     return (
         Shot.objects.filter(brief=brief)
         .only("pk", "brief_id", "order", "camera", "duration_s")
-        .prefetch_related(Prefetch("takes", queryset=current, to_attr="current_takes"))
+        .prefetch_related(_current_takes_with_notes())
         .order_by("order")
+    )
+
+
+def playlist_shots(*, playlist: Playlist) -> list[Shot]:
+    """Return the playlist's shots in its order, prepared as sequence_shots prepares them."""
+    items = (
+        PlaylistItem.objects.filter(playlist=playlist)
+        .select_related("shot__brief")
+        .prefetch_related(
+            Prefetch(
+                "shot__takes",
+                queryset=_current_takes_with_notes().queryset,
+                to_attr="current_takes",
+            )
+        )
+        .order_by("position")
+    )
+    return [item.shot for item in items]
+
+
+def playlist_decisions(*, playlist: Playlist) -> QuerySet[Decision]:
+    """Return the decisions made in a dailies session, oldest first, with who and which shot."""
+    return (
+        Decision.objects.filter(playlist=playlist)
+        .select_related("user", "take__shot__brief")
+        .order_by("created_at", "pk")
+    )
+
+
+def dailies_candidates(*, since: datetime) -> QuerySet[Take]:
+    """Return current takes waiting for review (routed or ready) that changed since `since`."""
+    return (
+        Take.objects.filter(is_current=True, status__in=QUEUE_STATUSES, updated_at__gte=since)
+        .select_related("shot__brief__ip")
+        .order_by("shot__brief__title", "shot__brief_id", "shot__order")
     )
 
 
@@ -332,10 +372,13 @@ def _markers(take: Take, start_s: float) -> list[SequenceMarker]:
     return sorted(markers, key=lambda marker: marker.at_s)
 
 
-def sequence_clips(*, brief: Brief) -> list[SequenceClip]:
-    """Return the brief's shots as clips laid end to end (takes without media take no time)."""
+def sequence_clips(shots: Iterable[Shot]) -> list[SequenceClip]:
+    """Lay shots (from sequence_shots or playlist_shots) end to end as clips.
+
+    A shot without a playable take is listed but takes no time.
+    """
     clips, clock = [], 0.0
-    for shot in sequence_shots(brief=brief):
+    for shot in shots:
         take = shot.current_takes[0] if shot.current_takes else None
         duration = float(take.duration_s or shot.duration_s) if take and take.media else 0.0
         markers = _markers(take, clock) if duration else []

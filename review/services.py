@@ -19,7 +19,7 @@ from briefs.models import Shot, Take
 from retrieval.models import Asset
 from retrieval.services import AssetRejected, IngestResult, asset_ingest
 from review import selectors, signals
-from review.models import CutRender, Decision, Note
+from review.models import CutRender, Decision, Note, Playlist, PlaylistItem
 from studio.ai import media
 from studio.celery import send_after_commit
 from studio.roles import Role, has_role
@@ -98,6 +98,7 @@ def decide(
     reason_code: str = "",
     reason_text: str = "",
     checklist: Mapping[str, bool] | None = None,
+    playlist: Playlist | None = None,
 ) -> Decision:
     """Record a director's verdict on the take version they saw and move the take with it.
 
@@ -116,6 +117,7 @@ def decide(
         "reason_text": reason_text.strip(),
         "checklist": ticks,
         "take_version": expected_version,
+        "playlist": playlist,
     }
     try:
         with transaction.atomic():
@@ -396,3 +398,21 @@ def request_cut(*, brief, user) -> CutRender:
         send_after_commit(RENDER_CUT_TASK, cut.pk)
         cut.refresh_from_db()
     return cut
+
+
+@transaction.atomic
+def playlist_create(*, user, name: str, shot_ids: Sequence[int]) -> Playlist:
+    """Gather shots (from any briefs) into a named dailies playlist, in the order given."""
+    _require(user, Role.CREATIVE_DIRECTOR)
+    if not name.strip():
+        raise ReviewError("Name the playlist.")
+    ordered = list(dict.fromkeys(shot_ids))
+    found = set(Shot.objects.filter(pk__in=ordered).values_list("pk", flat=True))
+    if not ordered or len(found) != len(ordered):
+        raise ReviewError("Pick at least one shot that still exists.")
+    playlist = Playlist.objects.create(name=name.strip(), created_by=user)
+    PlaylistItem.objects.bulk_create(
+        PlaylistItem(playlist=playlist, shot_id=shot_id, position=position)
+        for position, shot_id in enumerate(ordered, start=1)
+    )
+    return playlist

@@ -22,4 +22,6 @@ urlpatterns = [
     path("takes/<int:take_id>/make-current/", views.make_current, name="make_current"),
     path("takes/<int:take_id>/promote/", views.promote, name="promote"),
     path("compare/", views.compare, name="compare"),
+    path("dailies/", views.dailies, name="dailies"),
+    path("dailies/<int:playlist_id>/", views.playlist, name="playlist"),
 ]

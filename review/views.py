@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import difflib
 import json
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
@@ -24,12 +26,14 @@ from review.export import build_export
 from review.forms import (
     BulkDecisionForm,
     CompareForm,
+    DailiesFilterForm,
     DecisionForm,
     NoteForm,
+    PlaylistForm,
     QueueFilterForm,
     RepromptForm,
 )
-from review.models import CutRender, Decision
+from review.models import CutRender, Decision, Playlist
 from studio.roles import Role, has_role, role_required
 
 BOARD_ROLES = (Role.CREATIVE_DIRECTOR, Role.PRODUCER)
@@ -102,16 +106,22 @@ def _board_context(request: HttpRequest, brief: Brief, **extra) -> dict:
 
 
 def _sequence_context(request: HttpRequest, brief: Brief) -> dict:
-    clips = selectors.sequence_clips(brief=brief)
+    clips = selectors.sequence_clips(selectors.sequence_shots(brief=brief))
     return {
         "brief": brief,
+        "cut": selectors.current_cut(brief=brief),
+        **_player_context(request, clips),
+    }
+
+
+def _player_context(request: HttpRequest, clips: list[selectors.SequenceClip]) -> dict:
+    return {
         "clips": clips,
         "total_s": sum(clip.duration_s for clip in clips),
         "can_decide": has_role(request.user, Role.CREATIVE_DIRECTOR),
         "reasons": Decision.Reason.choices,
         "decidable": DECIDABLE,
         "shortcuts": SEQUENCE_SHORTCUTS,
-        "cut": selectors.current_cut(brief=brief),
     }
 
 
@@ -160,6 +170,53 @@ def sequence(request: HttpRequest, brief_id: int) -> HttpResponse:
     brief = _visible_brief(request, brief_id)
     template = "review/sequence.html#sequence-data" if request.htmx else "review/sequence.html"
     return render(request, template, _sequence_context(request, brief))
+
+
+@role_required(Role.CREATIVE_DIRECTOR)
+def dailies(request: HttpRequest) -> HttpResponse:
+    """List dailies playlists and gather waiting shots (from any briefs) into a new one."""
+    filters = DailiesFilterForm(request.GET or None)
+    since = timezone.now() - timedelta(days=1)
+    if filters.is_valid() and filters.cleaned_data["since"]:
+        since = datetime.combine(filters.cleaned_data["since"], time.min, tzinfo=UTC)
+    candidates = list(selectors.dailies_candidates(since=since)[:300])
+    form = PlaylistForm(request.POST or None, shot_ids=[take.shot_id for take in candidates])
+    if request.method == "POST" and form.is_valid():
+        try:
+            playlist = services.playlist_create(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                shot_ids=[int(pk) for pk in form.cleaned_data["shots"]],
+            )
+        except services.ReviewError as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("review:playlist", playlist_id=playlist.pk)
+    context = {
+        "form": form,
+        "filters": filters,
+        "since": since,
+        "candidates": candidates,
+        "playlists": Playlist.objects.select_related("created_by")[:50],
+    }
+    return render(request, "review/dailies.html", context, status=400 if form.errors else 200)
+
+
+@role_required(Role.CREATIVE_DIRECTOR)
+@require_GET
+@vary_on_headers("HX-Request")
+def playlist(request: HttpRequest, playlist_id: int) -> HttpResponse:
+    """Review a dailies playlist as one sequence; the session's decisions arrive by polling."""
+    chosen = get_object_or_404(Playlist.objects.select_related("created_by"), pk=playlist_id)
+    clips = selectors.sequence_clips(selectors.playlist_shots(playlist=chosen))
+    context = {
+        "playlist": chosen,
+        "session": list(selectors.playlist_decisions(playlist=chosen)),
+        "poll_seconds": settings.REVIEW_POLL_SECONDS,
+        **_player_context(request, clips),
+    }
+    template = "review/sequence.html#sequence-data" if request.htmx else "review/sequence.html"
+    return render(request, template, context)
 
 
 def _cut_panel(request: HttpRequest, brief: Brief, **extra) -> HttpResponse:
@@ -263,6 +320,7 @@ def decide(request: HttpRequest, take_id: int) -> HttpResponse:
             reason_code=form.cleaned_data["reason"],
             reason_text=form.cleaned_data["reason_text"],
             checklist=form.ticks(),
+            playlist=form.cleaned_data["playlist"],
         )
     except services.DecisionConflict as conflict:
         return _decision_conflict_response(request, take, conflict)

@@ -32,7 +32,7 @@
     clips = Array.from(document.querySelectorAll("[data-clip]")).map((el) => ({
       el,
       shot: el.dataset.shot,
-      order: el.dataset.order,
+      label: el.dataset.label,
       take: el.dataset.take,
       src: el.dataset.src,
       start: parseFloat(el.dataset.start),
@@ -146,14 +146,14 @@
     const video = deck();
     const now = clip.start + position(video);
     const total = parseFloat($("#sequence-data").dataset.total) || 1;
-    root.dataset.activeShot = clip.order;
+    root.dataset.activeShot = clip.label;
     $("[data-seq-time]").textContent = formatTime(now);
-    $("[data-seq-shot-label]").textContent = "Shot " + clip.order + " · " + clip.status;
+    $("[data-seq-shot-label]").textContent = clip.label + " · " + clip.status;
     const playhead = $("[data-seq-playhead]");
     if (playhead) playhead.style.left = (100 * now) / total + "%";
     const scrub = $("[data-seq-scrub]");
     if (document.activeElement !== scrub) scrub.value = String(now);
-    scrub.setAttribute("aria-valuetext", formatTime(now) + ", shot " + clip.order);
+    scrub.setAttribute("aria-valuetext", formatTime(now) + ", " + clip.label);
     const play = $("[data-seq-play]");
     play.querySelector("span").textContent = video.paused ? "▶" : "❚❚";
     play.setAttribute("aria-label", video.paused ? "Play" : "Pause");
@@ -164,7 +164,7 @@
     document.querySelectorAll("[data-seq-goto]").forEach((el) => {
       if (!el.hasAttribute("data-seq-offset")) el.classList.toggle("is-current", el.dataset.seqGoto === clip.shot);
     });
-    $("[data-seq-panel-title]").textContent = "Shot " + clip.order + ": " + clip.status;
+    $("[data-seq-panel-title]").textContent = clip.label + ": " + clip.status;
     const version = $("[data-seq-version]");
     if (version) version.value = clip.version;
     const decide = $("[data-seq-decide]");
@@ -260,7 +260,7 @@
     const i = clips.findIndex((clip) => clip.shot === target.dataset.seqGoto);
     if (i < 0) return;
     go(i, parseFloat(target.dataset.seqOffset || "0"), false);
-    announce("Shot " + clips[index].order + ", " + clips[index].status);
+    announce(clips[index].label + ", " + clips[index].status);
   });
 
   function typing(target) {
@@ -273,8 +273,8 @@
     if (event.key === " " && event.target.closest("button, a")) return;
     const actions = {
       " ": togglePlay,
-      n: () => { go(index + 1, 0, !deck().paused); announce("Shot " + clips[index].order + ", " + clips[index].status); },
-      p: () => { go(index - 1, 0, !deck().paused); announce("Shot " + clips[index].order + ", " + clips[index].status); },
+      n: () => { go(index + 1, 0, !deck().paused); announce(clips[index].label + ", " + clips[index].status); },
+      p: () => { go(index - 1, 0, !deck().paused); announce(clips[index].label + ", " + clips[index].status); },
       ",": () => step(-1),
       ".": () => step(1),
     };

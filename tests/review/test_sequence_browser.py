@@ -55,13 +55,13 @@ def test_given_two_shots_when_played_then_the_last_frame_of_one_cuts_to_the_firs
 
     page.keyboard.press("Space")
 
-    expect(player).to_have_attribute("data-active-shot", "2", timeout=10000)
+    expect(player).to_have_attribute("data-active-shot", "Shot 2", timeout=10000)
     events = events_until_second_deck_shows_a_frame(page)
     ended = next(e for e in events if e["type"] == "ended")
     first_frame = next(e for e in events if e["type"] == "frame" and e["deck"] == 1)
-    assert (ended["deck"], ended["shot"]) == (0, "1")
+    assert (ended["deck"], ended["shot"]) == (0, "Shot 1")
     assert ended["time"] == pytest.approx(ended["duration"], abs=0.01)
-    assert first_frame["shot"] == "2" and first_frame["mediaTime"] < 0.2
+    assert first_frame["shot"] == "Shot 2" and first_frame["mediaTime"] < 0.2
     second = decks.nth(1)
     assert second.evaluate("v => !v.paused && v.currentTime < 1.5")
     expect(second).to_have_class("is-active")
@@ -78,9 +78,9 @@ def test_given_the_player_when_keys_are_pressed_then_shots_change_and_frames_ste
 
     page.keyboard.press("n")
     page.keyboard.press("n")
-    expect(player).to_have_attribute("data-active-shot", "3")
+    expect(player).to_have_attribute("data-active-shot", "Shot 3")
     page.keyboard.press("p")
-    expect(player).to_have_attribute("data-active-shot", "2")
+    expect(player).to_have_attribute("data-active-shot", "Shot 2")
     expect(page.locator("[data-announcer]")).to_have_text("Shot 2, Ready for review")
     page.keyboard.press(".")
     page.keyboard.press(".")
@@ -176,3 +176,51 @@ def test_given_the_sequence_page_with_a_rendered_cut_then_axe_finds_no_wcag_viol
     violations = axe_violations(page)
 
     assert violations == [], describe_violations(violations)
+
+
+def test_given_two_directors_in_one_playlist_when_one_decides_then_the_other_sees_it_live(
+    browser, live_server, settings
+):
+    settings.REVIEW_POLL_SECONDS = 1
+    harbour, market = board_brief(shots=1, title="Harbour"), board_brief(shots=1, title="Market")
+    ana, bo = director(first_name="Ana"), director(first_name="Bo")
+    playlist = services.playlist_create(
+        user=ana,
+        name="Tuesday dailies",
+        shot_ids=[Take.objects.get(shot__brief=b).shot_id for b in (market, harbour)],
+    )
+    pages = []
+    for user in (ana, bo):
+        context = browser.new_context(base_url=live_server.url)
+        pages.append(context.new_page())
+        sign_in(pages[-1], user.username, TEST_PASSWORD)
+        pages[-1].goto(f"/review/dailies/{playlist.pk}/")
+    first, second = pages
+    expect(first.locator("[data-seq-shot-label]")).to_have_text(
+        "Market · shot 1 · Ready for review"
+    )
+
+    first.get_by_role("button", name="Approve shot").click()
+
+    expect(second.locator(".seq-session")).to_contain_text("Ana approved Market · shot 1, take 1")
+    expect(second.locator("[data-seq-shot-label]")).to_have_text("Market · shot 1 · Approved")
+    assert Decision.objects.get().playlist_id == playlist.pk
+    screenshot(second, "review-dailies")
+    for page in pages:
+        page.context.close()
+
+
+def test_given_the_dailies_and_a_playlist_page_then_axe_finds_no_wcag_violations(page):
+    brief = board_brief(shots=2, notes_per_take=1)
+    dana = director()
+    playlist = services.playlist_create(
+        user=dana,
+        name="Tuesday dailies",
+        shot_ids=list(Take.objects.filter(shot__brief=brief).values_list("shot_id", flat=True)),
+    )
+    sign_in(page, dana.username, TEST_PASSWORD)
+
+    for url in ("/review/dailies/", f"/review/dailies/{playlist.pk}/"):
+        page.goto(url)
+        violations = axe_violations(page)
+        assert violations == [], f"{url}\n" + describe_violations(violations)
