@@ -199,7 +199,13 @@
 
   async function post(url, data) {
     // As htmx would: the endpoint answers with the shot's card, or 409/422 with the reason.
-    const response = await fetch(url, { method: "POST", body: data, headers: { "HX-Request": "true" } });
+    let response;
+    try {
+      response = await fetch(url, { method: "POST", body: data, headers: { "HX-Request": "true" } });
+    } catch (error) {
+      say("", "The server could not be reached; nothing was saved.");
+      return false;
+    }
     const doc = new DOMParser().parseFromString(await response.text(), "text/html");
     if (response.status === 409) {
       say("", cardText(doc, ".conflict") + " Decide again to apply yours anyway.");
@@ -219,7 +225,24 @@
     return window.htmx.ajax("GET", window.location.pathname, { target: "#sequence-data", swap: "outerHTML" });
   }
 
-  document.addEventListener("htmx:afterSettle", () => { readClips(); render(); });
+  // A playlist's poll replaces the timeline and list: whoever was on a marker or a link in them
+  // gets focus back on the same one, never on <body>.
+  let refocus = null;
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const active = document.activeElement;
+    const data = $("#sequence-data");
+    refocus = null;
+    if (event.detail.target !== data || !active || !data.contains(active)) return;
+    const attrs = ["data-seq-goto", "data-seq-offset", "href"].filter((name) => active.hasAttribute(name));
+    refocus = attrs.map((name) => "[" + name + '="' + CSS.escape(active.getAttribute(name)) + '"]').join("");
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    readClips();
+    render();
+    const again = refocus && $("#sequence-data " + refocus);
+    refocus = null;
+    if (again) again.focus();
+  });
 
   const decideForm = $("[data-seq-decide]");
   if (decideForm) {
