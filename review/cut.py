@@ -15,6 +15,7 @@ from fractions import Fraction
 import av
 import numpy as np
 from django.core.files import File
+from django.utils import timezone
 from PIL import Image, ImageOps
 
 from briefs.models import Take
@@ -111,7 +112,10 @@ def _encode_audio(
 
 
 def _set_progress(cut_id: int, done: int, total: int) -> None:
-    CutRender.objects.filter(pk=cut_id).update(progress=min(99, round(100 * done / total)))
+    # update() skips auto_now: the time is set here so request_cut can tell a live render.
+    CutRender.objects.filter(pk=cut_id).update(
+        progress=min(99, round(100 * done / total)), updated_at=timezone.now()
+    )
 
 
 def write_cut(file, takes: list[Take], *, cut_id: int) -> float:

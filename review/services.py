@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from briefs import pipeline
 from briefs.models import Shot, Take
@@ -369,6 +372,8 @@ def promote_take(*, take: Take, user) -> IngestResult:
 
 # Registered by review/tasks.py under this name; services enqueue by name, never by import.
 RENDER_CUT_TASK = "review.render_cut"
+# A render reports progress after every clip; one silent this long lost its worker.
+CUT_RENDER_STALE = timedelta(minutes=10)
 
 
 @transaction.atomic
@@ -376,7 +381,7 @@ def request_cut(*, brief, user) -> CutRender:
     """Ask a worker to render the brief's approved takes as one MP4, unless it already has.
 
     A render is kept per set of approved takes at their versions: asking again while nothing
-    changed returns it; a failed one is queued again.
+    changed returns it; a failed one, or one whose worker went silent, is queued again.
     """
     _require(user, Role.CREATIVE_DIRECTOR, Role.PRODUCER)
     takes = selectors.approved_cut_takes(brief=brief)
@@ -387,10 +392,14 @@ def request_cut(*, brief, user) -> CutRender:
         key=selectors.cut_key(takes),
         defaults={"takes": [list(pair) for pair in takes], "requested_by": user},
     )
+    now = timezone.now()
+    again = Q(status=CutRender.Status.FAILED) | Q(
+        status=CutRender.Status.RENDERING, updated_at__lt=now - CUT_RENDER_STALE
+    )
     retried = (
         not created
-        and CutRender.objects.filter(pk=cut.pk, status=CutRender.Status.FAILED).update(
-            status=CutRender.Status.QUEUED, progress=0, error="", requested_by=user
+        and CutRender.objects.filter(again, pk=cut.pk).update(
+            status=CutRender.Status.QUEUED, progress=0, error="", requested_by=user, updated_at=now
         )
         == 1
     )

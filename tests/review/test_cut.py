@@ -1,6 +1,7 @@
 """The approved cut: one MP4 of the approved takes, rendered once per set of takes."""
 
 import io
+from datetime import timedelta
 from fractions import Fraction
 
 import av
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
+from django.utils import timezone
 
 from briefs.models import Take
 from review import cut, services
@@ -151,6 +153,26 @@ def test_given_one_take_with_sound_then_the_cut_has_sound_for_its_whole_length()
     assert decoded["has_audio"] and decoded["frames"] == 7 * cut.FPS
     # AAC pads to whole 1024-sample frames (and adds its priming delay); no more than that.
     assert decoded["audio_samples"] == pytest.approx(7 * 48000, abs=2048)
+
+
+def test_given_a_render_whose_worker_went_silent_when_asked_again_then_it_is_queued_again(
+    django_capture_on_commit_callbacks,
+):
+    brief = board_brief(shots=1)
+    approve(takes_of(brief)[0], director())
+    asked = services.request_cut(brief=brief, user=brief.producer)
+    CutRender.objects.filter(pk=asked.pk).update(status=CutRender.Status.RENDERING)
+
+    with django_capture_on_commit_callbacks() as still_alive:
+        services.request_cut(brief=brief, user=brief.producer)
+    CutRender.objects.filter(pk=asked.pk).update(
+        updated_at=timezone.now() - services.CUT_RENDER_STALE - timedelta(seconds=1)
+    )
+    with django_capture_on_commit_callbacks() as gone_silent:
+        again = services.request_cut(brief=brief, user=brief.producer)
+
+    assert still_alive == [] and len(gone_silent) == 1
+    assert again.pk == asked.pk and again.status == CutRender.Status.QUEUED
 
 
 def test_given_nothing_approved_then_no_cut_is_asked_for():
