@@ -306,6 +306,11 @@ def playlist_decisions(*, playlist: Playlist) -> QuerySet[Decision]:
     )
 
 
+def recent_playlists() -> QuerySet[Playlist]:
+    """Return dailies playlists, newest first, with who made them."""
+    return Playlist.objects.select_related("created_by").order_by("-created_at", "-pk")
+
+
 def dailies_candidates(*, since: datetime) -> QuerySet[Take]:
     """Return current takes waiting for review (routed or ready) that changed since `since`."""
     return (

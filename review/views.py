@@ -197,7 +197,7 @@ def dailies(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "since": since,
         "candidates": candidates,
-        "playlists": Playlist.objects.select_related("created_by")[:50],
+        "playlists": selectors.recent_playlists()[:50],
     }
     return render(request, "review/dailies.html", context, status=400 if form.errors else 200)
 
@@ -219,8 +219,7 @@ def playlist(request: HttpRequest, playlist_id: int) -> HttpResponse:
     return render(request, template, context)
 
 
-def _cut_panel(request: HttpRequest, brief: Brief, **extra) -> HttpResponse:
-    status = extra.pop("status", 200)
+def _cut_panel(request: HttpRequest, brief: Brief, *, status: int = 200, **extra) -> HttpResponse:
     context = {"brief": brief, "cut": selectors.current_cut(brief=brief), **extra}
     return render(request, "review/sequence.html#cut-panel", context, status=status)
 
