@@ -5,7 +5,7 @@ import json
 from django import forms
 
 from briefs.models import Take
-from review.models import Decision
+from review.models import Decision, Playlist
 
 
 class DecisionForm(forms.Form):
@@ -14,6 +14,8 @@ class DecisionForm(forms.Form):
     reason = forms.ChoiceField(choices=[("", "Reason…"), *Decision.Reason.choices], required=False)
     reason_text = forms.CharField(required=False, max_length=2000)
     checklist = forms.MultipleChoiceField(choices=(), required=False)
+    # Set when the decision is made in a dailies session, so the playlist keeps it.
+    playlist = forms.ModelChoiceField(queryset=Playlist.objects.all(), required=False)
 
     def __init__(self, *args, criteria: list[str] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -106,3 +108,18 @@ class QueueFilterForm(forms.Form):
 class CompareForm(forms.Form):
     a = forms.IntegerField()
     b = forms.IntegerField()
+
+
+class DailiesFilterForm(forms.Form):
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class PlaylistForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    shots = forms.MultipleChoiceField(
+        choices=(), widget=forms.CheckboxSelectMultiple, error_messages={"required": "Pick shots."}
+    )
+
+    def __init__(self, *args, shot_ids=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["shots"].choices = [(str(pk), str(pk)) for pk in shot_ids]

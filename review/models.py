@@ -36,6 +36,14 @@ class Decision(models.Model):
     take_version = models.PositiveIntegerField(help_text="The take version the decider saw")
     # False when another decision reached the take first: kept so no decision is ever lost.
     applied = models.BooleanField(default=True)
+    # The dailies session it was made in, if any.
+    playlist = models.ForeignKey(
+        "review.Playlist",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="decisions",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -88,3 +96,76 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"Note on take {self.take_id} at {self.timecode_start:.2f}s"
+
+
+class CutRender(models.Model):
+    """One MP4 of a brief's approved takes in shot order, rendered once per set of takes."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RENDERING = "rendering", "Rendering"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    brief = models.ForeignKey("briefs.Brief", on_delete=models.CASCADE, related_name="cut_renders")
+    # A digest of the approved takes' ids and versions: a changed take means a different cut.
+    key = models.CharField(max_length=64)
+    # [[take_id, take_version], ...] in shot order, exactly what the render plays.
+    takes = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to="cuts/%Y/%m/", max_length=500, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brief", "key"], name="cut_render_one_per_take_set"),
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="cut_render_progress_is_a_percentage"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Approved cut of brief {self.brief_id} ({self.get_status_display()})"
+
+
+class Playlist(models.Model):
+    """A dailies session: shots from one or several briefs, reviewed in the order picked."""
+
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_playlists"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlaylistItem(models.Model):
+    """One shot of a playlist, at its place; the shot's current take is what gets reviewed."""
+
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="items")
+    shot = models.ForeignKey("briefs.Shot", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["playlist", "position"], name="playlist_item_one_per_position"
+            ),
+            models.UniqueConstraint(fields=["playlist", "shot"], name="playlist_item_shot_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.playlist} #{self.position}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,7 +25,7 @@ from django.db.models.functions import Greatest
 
 from briefs.models import Brief, Shot, Take
 from retrieval.models import Asset
-from review.models import Decision, Note
+from review.models import CutRender, Decision, Note, Playlist, PlaylistItem
 
 QUEUE_STATUSES = (Take.Status.ROUTED, Take.Status.READY)
 # What a compact board card reads from the current take; the rest loads when it opens.
@@ -235,3 +237,181 @@ def approved_takes(*, brief: Brief) -> QuerySet[Take]:
         .order_by("shot__order", "shot_id", "-is_current", "-number")
         .distinct("shot__order", "shot_id")
     )
+
+
+def _current_takes_with_notes() -> Prefetch:
+    current = (
+        Take.objects.filter(is_current=True)
+        .only(
+            "pk",
+            "shot_id",
+            "number",
+            "status",
+            "status_reason",
+            "media",
+            "poster",
+            "duration_s",
+            "checks",
+            "version",
+            "is_current",
+        )
+        .prefetch_related(
+            Prefetch(
+                "notes",
+                queryset=Note.objects.select_related("user").order_by("timecode_start", "pk"),
+                to_attr="timeline_notes",
+            )
+        )
+    )
+    return Prefetch("takes", queryset=current, to_attr="current_takes")
+
+
+def sequence_shots(*, brief: Brief) -> QuerySet[Shot]:
+    """Return the brief's shots in order, each with its current take, notes and their authors.
+
+    Each shot carries `current_takes` (zero or one take) whose notes are in `timeline_notes`;
+    the failed QC findings come with the take's `checks`.
+    """
+    return (
+        Shot.objects.filter(brief=brief)
+        .only("pk", "brief_id", "order", "camera", "duration_s")
+        .prefetch_related(_current_takes_with_notes())
+        .order_by("order")
+    )
+
+
+def playlist_shots(*, playlist: Playlist) -> list[Shot]:
+    """Return the playlist's shots in its order, prepared as sequence_shots prepares them."""
+    items = (
+        PlaylistItem.objects.filter(playlist=playlist)
+        .select_related("shot__brief")
+        .prefetch_related(
+            Prefetch(
+                "shot__takes",
+                queryset=_current_takes_with_notes().queryset,
+                to_attr="current_takes",
+            )
+        )
+        .order_by("position")
+    )
+    return [item.shot for item in items]
+
+
+def playlist_decisions(*, playlist: Playlist) -> QuerySet[Decision]:
+    """Return the decisions made in a dailies session, oldest first, with who and which shot."""
+    return (
+        Decision.objects.filter(playlist=playlist)
+        .select_related("user", "take__shot__brief")
+        .order_by("created_at", "pk")
+    )
+
+
+def recent_playlists() -> QuerySet[Playlist]:
+    """Return dailies playlists, newest first, with who made them."""
+    return Playlist.objects.select_related("created_by").order_by("-created_at", "-pk")
+
+
+def dailies_candidates(*, since: datetime) -> QuerySet[Take]:
+    """Return current takes waiting for review (routed or ready) that changed since `since`."""
+    return (
+        Take.objects.filter(is_current=True, status__in=QUEUE_STATUSES, updated_at__gte=since)
+        .select_related("shot__brief__ip")
+        .order_by("shot__brief__title", "shot__brief_id", "shot__order")
+    )
+
+
+@dataclass(frozen=True)
+class SequenceMarker:
+    """A note or a failed QC finding, placed on the sequence's own clock."""
+
+    kind: str  # "note" or "qc"
+    at_s: float
+    until_s: float | None
+    offset_s: float  # seconds into the take, where the player seeks to
+    text: str
+
+
+@dataclass(frozen=True)
+class SequenceClip:
+    """One shot of the sequence: its current take and where it sits on the sequence's clock."""
+
+    shot: Shot
+    take: Take | None
+    start_s: float
+    duration_s: float
+    markers: list[SequenceMarker]
+
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.duration_s
+
+    @property
+    def playable(self) -> bool:
+        return self.take is not None and bool(self.take.media)
+
+
+def _markers(take: Take, start_s: float) -> list[SequenceMarker]:
+    markers = [
+        SequenceMarker(
+            kind="note",
+            at_s=start_s + note.timecode_start,
+            until_s=None if note.timecode_end is None else start_s + note.timecode_end,
+            offset_s=note.timecode_start,
+            text=f"{note.user.get_full_name() or note.user.get_username()}: {note.body}",
+        )
+        for note in take.timeline_notes
+    ]
+    for finding in take.checks or ():
+        if finding.get("passed", True) or finding.get("start_s") is None:
+            continue
+        begin, end = float(finding["start_s"]), float(finding.get("end_s") or finding["start_s"])
+        markers.append(
+            SequenceMarker(
+                kind="qc",
+                at_s=start_s + begin,
+                until_s=start_s + end if end > begin else None,
+                offset_s=begin,
+                text=f"Automatic check {finding.get('name', '')}: {finding.get('reason', '')}",
+            )
+        )
+    return sorted(markers, key=lambda marker: marker.at_s)
+
+
+def sequence_clips(shots: Iterable[Shot]) -> list[SequenceClip]:
+    """Lay shots (from sequence_shots or playlist_shots) end to end as clips.
+
+    A shot without a playable take is listed but takes no time.
+    """
+    clips, clock = [], 0.0
+    for shot in shots:
+        take = shot.current_takes[0] if shot.current_takes else None
+        duration = float(take.duration_s or shot.duration_s) if take and take.media else 0.0
+        markers = _markers(take, clock) if duration else []
+        clips.append(SequenceClip(shot, take, clock, duration, markers))
+        clock += duration
+    return clips
+
+
+def approved_cut_takes(*, brief: Brief) -> list[tuple[int, int]]:
+    """Return (take id, version) of each shot's approved take with media, in shot order."""
+    rows = (
+        Take.objects.filter(shot__brief=brief, status=Take.Status.APPROVED)
+        .exclude(media="")
+        .order_by("shot__order", "shot_id", "-is_current", "-number")
+        .distinct("shot__order", "shot_id")
+        .values_list("pk", "version")
+    )
+    return [(pk, version) for pk, version in rows]
+
+
+def cut_key(takes: list[tuple[int, int]]) -> str:
+    """Name a set of takes at their versions; any change to one names a different cut."""
+    return hashlib.sha256(";".join(f"{pk}:{v}" for pk, v in takes).encode()).hexdigest()
+
+
+def current_cut(*, brief: Brief) -> CutRender | None:
+    """Return the render of the brief's approved takes as they are now, if one was asked for."""
+    takes = approved_cut_takes(brief=brief)
+    if not takes:
+        return None
+    return CutRender.objects.filter(brief=brief, key=cut_key(takes)).first()

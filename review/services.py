@@ -8,19 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from briefs import pipeline
 from briefs.models import Shot, Take
 from retrieval.models import Asset
 from retrieval.services import AssetRejected, IngestResult, asset_ingest
-from review import signals
-from review.models import Decision, Note
+from review import selectors, signals
+from review.models import CutRender, Decision, Note, Playlist, PlaylistItem
 from studio.ai import media
+from studio.celery import send_after_commit
 from studio.roles import Role, has_role
 
 
@@ -97,6 +101,7 @@ def decide(
     reason_code: str = "",
     reason_text: str = "",
     checklist: Mapping[str, bool] | None = None,
+    playlist: Playlist | None = None,
 ) -> Decision:
     """Record a director's verdict on the take version they saw and move the take with it.
 
@@ -115,6 +120,7 @@ def decide(
         "reason_text": reason_text.strip(),
         "checklist": ticks,
         "take_version": expected_version,
+        "playlist": playlist,
     }
     try:
         with transaction.atomic():
@@ -371,3 +377,60 @@ def promote_take(*, take: Take, user) -> IngestResult:
         )
     except AssetRejected as rejected:
         raise ReviewError(f"The catalog refused the clip: {rejected.reason}") from rejected
+
+
+# Registered by review/tasks.py under this name; services enqueue by name, never by import.
+RENDER_CUT_TASK = "review.render_cut"
+# A render reports progress after every clip; one silent this long lost its worker.
+CUT_RENDER_STALE = timedelta(minutes=10)
+
+
+@transaction.atomic
+def request_cut(*, brief, user) -> CutRender:
+    """Ask a worker to render the brief's approved takes as one MP4, unless it already has.
+
+    A render is kept per set of approved takes at their versions: asking again while nothing
+    changed returns it; a failed one, or one whose worker went silent, is queued again.
+    """
+    _require(user, Role.CREATIVE_DIRECTOR, Role.PRODUCER)
+    takes = selectors.approved_cut_takes(brief=brief)
+    if not takes:
+        raise ReviewError("Nothing to play yet: no shot of this brief has an approved take.")
+    cut, created = CutRender.objects.get_or_create(
+        brief=brief,
+        key=selectors.cut_key(takes),
+        defaults={"takes": [list(pair) for pair in takes], "requested_by": user},
+    )
+    now = timezone.now()
+    again = Q(status=CutRender.Status.FAILED) | Q(
+        status=CutRender.Status.RENDERING, updated_at__lt=now - CUT_RENDER_STALE
+    )
+    retried = (
+        not created
+        and CutRender.objects.filter(again, pk=cut.pk).update(
+            status=CutRender.Status.QUEUED, progress=0, error="", requested_by=user, updated_at=now
+        )
+        == 1
+    )
+    if created or retried:
+        send_after_commit(RENDER_CUT_TASK, cut.pk)
+        cut.refresh_from_db()
+    return cut
+
+
+@transaction.atomic
+def playlist_create(*, user, name: str, shot_ids: Sequence[int]) -> Playlist:
+    """Gather shots (from any briefs) into a named dailies playlist, in the order given."""
+    _require(user, Role.CREATIVE_DIRECTOR)
+    if not name.strip():
+        raise ReviewError("Name the playlist.")
+    ordered = list(dict.fromkeys(shot_ids))
+    found = set(Shot.objects.filter(pk__in=ordered).values_list("pk", flat=True))
+    if not ordered or len(found) != len(ordered):
+        raise ReviewError("Pick at least one shot that still exists.")
+    playlist = Playlist.objects.create(name=name.strip(), created_by=user)
+    PlaylistItem.objects.bulk_create(
+        PlaylistItem(playlist=playlist, shot_id=shot_id, position=position)
+        for position, shot_id in enumerate(ordered, start=1)
+    )
+    return playlist

@@ -7,6 +7,10 @@ app_name = "review"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("briefs/<int:brief_id>/", views.board, name="board"),
+    path("briefs/<int:brief_id>/sequence/", views.sequence, name="sequence"),
+    path("briefs/<int:brief_id>/cut/", views.cut_request, name="cut_request"),
+    path("briefs/<int:brief_id>/cut/status/", views.cut_status, name="cut_status"),
+    path("cuts/<int:cut_id>/approved-cut.mp4", views.cut_file, name="cut_file"),
     path("briefs/<int:brief_id>/changes/", views.board_changes, name="board_changes"),
     path("briefs/<int:brief_id>/bulk/", views.bulk_decide, name="bulk_decide"),
     path("briefs/<int:brief_id>/export.zip", views.export, name="export"),
@@ -18,4 +22,6 @@ urlpatterns = [
     path("takes/<int:take_id>/make-current/", views.make_current, name="make_current"),
     path("takes/<int:take_id>/promote/", views.promote, name="promote"),
     path("compare/", views.compare, name="compare"),
+    path("dailies/", views.dailies, name="dailies"),
+    path("dailies/<int:playlist_id>/", views.playlist, name="playlist"),
 ]

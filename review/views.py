@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import difflib
 import json
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from briefs.models import Brief, Shot, Take
 from briefs.selectors import visible_briefs
+from briefs.streaming import ranged_file_response
 from retrieval.models import IP, Asset
 from retrieval.selectors import rights_block_reason, rights_cleared_assets
 from review import selectors, services
@@ -22,12 +26,14 @@ from review.export import build_export
 from review.forms import (
     BulkDecisionForm,
     CompareForm,
+    DailiesFilterForm,
     DecisionForm,
     NoteForm,
+    PlaylistForm,
     QueueFilterForm,
     RepromptForm,
 )
-from review.models import Decision
+from review.models import CutRender, Decision, Playlist
 from studio.roles import Role, has_role, role_required
 
 BOARD_ROLES = (Role.CREATIVE_DIRECTOR, Role.PRODUCER)
@@ -44,6 +50,12 @@ SHORTCUTS = [
     ("C", "Compare with the previous take"),
     ("X", "Select for bulk decisions"),
     ("?", "Show this help"),
+]
+# Shown beside the sequence player; sequence.js binds the same keys.
+SEQUENCE_SHORTCUTS = [
+    ("Space", "Play / pause"),
+    ("N / P", "Next / previous shot"),
+    (", / .", "Step one frame back / forward"),
 ]
 
 
@@ -95,6 +107,26 @@ def _board_context(request: HttpRequest, brief: Brief, **extra) -> dict:
     }
 
 
+def _sequence_context(request: HttpRequest, brief: Brief) -> dict:
+    clips = selectors.sequence_clips(selectors.sequence_shots(brief=brief))
+    return {
+        "brief": brief,
+        "cut": selectors.current_cut(brief=brief),
+        **_player_context(request, clips),
+    }
+
+
+def _player_context(request: HttpRequest, clips: list[selectors.SequenceClip]) -> dict:
+    return {
+        "clips": clips,
+        "total_s": sum(clip.duration_s for clip in clips),
+        "can_decide": has_role(request.user, Role.CREATIVE_DIRECTOR),
+        "reasons": Decision.Reason.choices,
+        "decidable": DECIDABLE,
+        "shortcuts": SEQUENCE_SHORTCUTS,
+    }
+
+
 def _board_url(shot: Shot) -> str:
     return reverse("review:board", args=[shot.brief_id]) + f"#shot-{shot.pk}"
 
@@ -130,6 +162,102 @@ def board(request: HttpRequest, brief_id: int) -> HttpResponse:
     """Show every shot of a brief as a review card."""
     brief = _visible_brief(request, brief_id)
     return render(request, "review/board.html", _board_context(request, brief))
+
+
+@role_required(*BOARD_ROLES)
+@require_GET
+@vary_on_headers("HX-Request")
+def sequence(request: HttpRequest, brief_id: int) -> HttpResponse:
+    """Play the current take of every shot back to back, with statuses and markers."""
+    brief = _visible_brief(request, brief_id)
+    template = "review/sequence.html#sequence-data" if request.htmx else "review/sequence.html"
+    return render(request, template, _sequence_context(request, brief))
+
+
+@role_required(Role.CREATIVE_DIRECTOR)
+def dailies(request: HttpRequest) -> HttpResponse:
+    """List dailies playlists and gather waiting shots (from any briefs) into a new one."""
+    filters = DailiesFilterForm(request.GET or None)
+    since = timezone.now() - timedelta(days=1)
+    if filters.is_valid() and filters.cleaned_data["since"]:
+        since = datetime.combine(filters.cleaned_data["since"], time.min, tzinfo=UTC)
+    candidates = list(selectors.dailies_candidates(since=since)[:300])
+    form = PlaylistForm(request.POST or None, shot_ids=[take.shot_id for take in candidates])
+    if request.method == "POST" and form.is_valid():
+        try:
+            playlist = services.playlist_create(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                shot_ids=[int(pk) for pk in form.cleaned_data["shots"]],
+            )
+        except services.ReviewError as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("review:playlist", playlist_id=playlist.pk)
+    context = {
+        "form": form,
+        "filters": filters,
+        "since": since,
+        "candidates": candidates,
+        "playlists": selectors.recent_playlists()[:50],
+    }
+    return render(request, "review/dailies.html", context, status=400 if form.errors else 200)
+
+
+@role_required(Role.CREATIVE_DIRECTOR)
+@require_GET
+@vary_on_headers("HX-Request")
+def playlist(request: HttpRequest, playlist_id: int) -> HttpResponse:
+    """Review a dailies playlist as one sequence; the session's decisions arrive by polling."""
+    chosen = get_object_or_404(Playlist.objects.select_related("created_by"), pk=playlist_id)
+    clips = selectors.sequence_clips(selectors.playlist_shots(playlist=chosen))
+    context = {
+        "playlist": chosen,
+        "session": list(selectors.playlist_decisions(playlist=chosen)),
+        "poll_seconds": settings.REVIEW_POLL_SECONDS,
+        **_player_context(request, clips),
+    }
+    template = "review/sequence.html#sequence-data" if request.htmx else "review/sequence.html"
+    return render(request, template, context)
+
+
+def _cut_panel(request: HttpRequest, brief: Brief, *, status: int = 200, **extra) -> HttpResponse:
+    context = {"brief": brief, "cut": selectors.current_cut(brief=brief), **extra}
+    return render(request, "review/sequence.html#cut-panel", context, status=status)
+
+
+@role_required(*BOARD_ROLES)
+@require_POST
+def cut_request(request: HttpRequest, brief_id: int) -> HttpResponse:
+    """Ask for the approved cut as one MP4; answer with its panel, which polls until it is made."""
+    brief = _visible_brief(request, brief_id)
+    try:
+        services.request_cut(brief=brief, user=request.user)
+    except services.ReviewError as error:
+        if request.htmx:
+            return _cut_panel(request, brief, cut_error=str(error), status=422)
+        messages.error(request, str(error))
+    if request.htmx:
+        return _cut_panel(request, brief)
+    return redirect(reverse("review:sequence", args=[brief.pk]) + "#approved-cut")
+
+
+@role_required(*BOARD_ROLES)
+@require_GET
+def cut_status(request: HttpRequest, brief_id: int) -> HttpResponse:
+    """Answer the approved cut panel's poll: progress, then the file."""
+    return _cut_panel(request, _visible_brief(request, brief_id))
+
+
+@role_required(*BOARD_ROLES)
+@require_GET
+def cut_file(request: HttpRequest, cut_id: int) -> HttpResponse:
+    """Stream a rendered approved cut, with byte ranges so players can seek."""
+    visible = CutRender.objects.filter(
+        brief__in=visible_briefs(request.user).values("pk"), status=CutRender.Status.READY
+    )
+    cut = get_object_or_404(visible, pk=cut_id)
+    return ranged_file_response(request, cut.file.storage, cut.file.name)
 
 
 @role_required(*BOARD_ROLES)
@@ -193,6 +321,7 @@ def decide(request: HttpRequest, take_id: int) -> HttpResponse:
             reason_code=form.cleaned_data["reason"],
             reason_text=form.cleaned_data["reason_text"],
             checklist=form.ticks(),
+            playlist=form.cleaned_data["playlist"],
         )
     except services.DecisionConflict as conflict:
         return _decision_conflict_response(request, take, conflict)

@@ -202,7 +202,7 @@ def test_producer_may_note_but_is_refused_decisions_and_the_queue(page):
 
     page.goto(f"/review/briefs/{brief.pk}/")
     expect(page.get_by_text("Only creative directors decide")).to_be_visible()
-    expect(page.get_by_role("button", name="Approve")).to_have_count(0)
+    expect(page.get_by_role("button", name="Approve", exact=True)).to_have_count(0)
     expect(page.get_by_role("button", name="Add note")).to_be_visible()
     response = page.goto("/review/")
 
