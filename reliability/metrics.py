@@ -649,8 +649,10 @@ def brief_trace(brief_id: int, *, now: datetime | None = None) -> Trace:
         .order_by("started_at", "pk")
     )
     deciders: dict[int, list[str]] = defaultdict(list)
+    # Sign-offs awaiting other directors move nothing, so they have no review handoff.
     decisions = (
         Decision.objects.filter(take__shot__brief_id=brief_id, applied=True)
+        .exclude(effect=Decision.Effect.SIGNED)
         .select_related("user")
         .order_by("created_at", "pk")
     )

@@ -18,7 +18,7 @@ from briefs import pipeline
 from briefs.models import Shot, Take
 from retrieval.models import Asset
 from retrieval.services import AssetRejected, IngestResult, asset_ingest
-from review import signals
+from review import signals, signoff
 from review.models import Decision, Note
 from studio.ai import media
 from studio.roles import Role, has_role
@@ -118,14 +118,21 @@ def decide(
     }
     try:
         with transaction.atomic():
-            decision = Decision.objects.create(**fields)
-            pipeline.record_take_verdict(
-                take_id=take.pk,
-                expected_version=expected_version,
-                verdict=verdict,
-                reason=_verdict_reason(verdict, reason_code, reason_text),
-            )
-            signals.take_decided.send(sender=Decision, decision=decision)
+            decision = _apply_under_signoff(take=take, user=user, fields=fields)
+            if decision.is_final:
+                pipeline.record_take_verdict(
+                    take_id=take.pk,
+                    expected_version=expected_version,
+                    verdict=verdict,
+                    reason=_verdict_reason(verdict, reason_code, reason_text),
+                )
+                signals.take_decided.send(sender=Decision, decision=decision)
+            elif decision.effect == Decision.Effect.DISPUTED:
+                pipeline.route_take_to_lead(
+                    take_id=take.pk,
+                    expected_version=expected_version,
+                    reason=signoff.dispute_reason(take_signoff(take=take)),
+                )
     except pipeline.StaleTakeError as stale:
         attempted = Decision.objects.create(**fields, applied=False)
         winner = (
@@ -142,6 +149,33 @@ def decide(
     except pipeline.PipelineError as refused:
         raise ReviewError(str(refused)) from refused
     return decision
+
+
+def take_signoff(*, take: Take) -> signoff.SignOff:
+    """Return where the take's sign-off stands under its brief's rule."""
+    decisions = Decision.objects.filter(take=take).select_related("user")
+    return signoff.sign_off(decisions, needed=take.shot.brief.approvals_needed)
+
+
+def _apply_under_signoff(*, take: Take, user, fields: dict) -> Decision:
+    """Lock the take, check the version seen, and save the decision with what it does.
+
+    The lock makes concurrent approvals count one after the other, so the N-th is seen as such.
+    """
+    locked = Take.objects.select_for_update().get(pk=take.pk)
+    if locked.version != fields["take_version"]:
+        raise pipeline.StaleTakeError(locked)
+    if locked.status not in pipeline.TAKE_REVIEWABLE:
+        raise ReviewError(
+            f"Take {locked.number} is {locked.get_status_display().lower()}; "
+            "it can be reviewed once it is ready."
+        )
+    effect = signoff.effect_of(
+        Decision(**fields),
+        before=take_signoff(take=take),
+        is_lead=user.has_perm("review.lead_director"),
+    )
+    return Decision.objects.create(**fields, effect=effect)
 
 
 def bulk_decide(

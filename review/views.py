@@ -196,14 +196,21 @@ def decide(request: HttpRequest, take_id: int) -> HttpResponse:
         return _decision_conflict_response(request, take, conflict)
     except services.ReviewError as error:
         return _decision_error(request, take, str(error))
-    summary = (
-        f"Take {take.number} of shot {take.shot.order} {decision.get_verdict_display().lower()}."
-    )
+    summary = _decision_summary(take, decision)
     if request.htmx:
         response = _render_card(request, take.shot_id, flash=summary)
         return trigger_client_event(response, "review:decided", {"shot": take.shot_id})
     messages.success(request, summary)
     return redirect(_board_url(take.shot))
+
+
+def _decision_summary(take: Take, decision: Decision) -> str:
+    what = f"Take {take.number} of shot {take.shot.order}"
+    if decision.effect == Decision.Effect.SIGNED:
+        return f"You signed off {what}; other directors' approvals are awaited."
+    if decision.effect == Decision.Effect.DISPUTED:
+        return f"Directors disagree on {what}; it goes to a lead director with both verdicts."
+    return f"{what} {decision.get_verdict_display().lower()}."
 
 
 def _decision_error(request: HttpRequest, take: Take, error: str) -> HttpResponse:

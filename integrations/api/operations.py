@@ -22,7 +22,7 @@ from retrieval.models import IP, Asset
 from retrieval.selectors import search_assets as hybrid_search
 from review.selectors import QueueFilters
 from review.selectors import review_queue as queue
-from review.services import DecisionConflict, ReviewError, decide
+from review.services import DecisionConflict, ReviewError, decide, take_signoff
 from review.services import add_note as pin_note
 from studio.roles import Role, has_role, roles_of
 
@@ -395,6 +395,7 @@ def decide_take(*, user: Any, take_id: int, data: schemas.DecisionIn) -> schemas
     except ReviewError as exc:
         raise ApiError(409, str(exc)) from exc
     take.refresh_from_db()
+    state = take_signoff(take=take)
     return schemas.DecisionOut(
         id=decision.pk,
         take=take_out(take),
@@ -403,6 +404,13 @@ def decide_take(*, user: Any, take_id: int, data: schemas.DecisionIn) -> schemas
         reason_text=decision.reason_text,
         decided_by=_name(user),
         created_at=decision.created_at,
+        effect=decision.effect,
+        signoff=schemas.SignOffOut(
+            required=state.needed,
+            signed_by=state.signed_by,
+            awaited=state.awaited,
+            disputed=state.disputed,
+        ),
     )
 
 
