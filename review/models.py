@@ -84,6 +84,14 @@ class Note(models.Model):
     timecode_end = models.FloatField(null=True, blank=True)
     # {"x", "y", "w", "h"} as fractions of the frame, so it survives any player size.
     rect = models.JSONField(null=True, blank=True)
+    # The later take made to answer this note (set when a director re-prompts from it).
+    answered_by_take = models.ForeignKey(
+        "briefs.Take",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="answered_notes",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -20,7 +20,9 @@ from retrieval.models import Asset
 from retrieval.services import AssetRejected, IngestResult, asset_ingest
 from review import signals, signoff
 from review.models import Decision, Note
-from studio.ai import media
+from studio.ai import media, providers
+from studio.ai.local import LocalReviser
+from studio.ai.types import NoteSpec, ProviderError, Revision, RevisionRequest
 from studio.roles import Role, has_role
 
 
@@ -250,6 +252,29 @@ def add_note(
     )
 
 
+def propose_reprompt(*, take: Take) -> Revision:
+    """Propose the next take's prompt from this take's notes, with the notes it answers."""
+    request = RevisionRequest(
+        prompt=take.prompt,
+        negative_prompt=take.negative_prompt,
+        notes=tuple(
+            NoteSpec(
+                note_id=note.pk,
+                body=note.body,
+                start_s=note.timecode_start,
+                end_s=note.timecode_end,
+                region=tuple(note.rect[k] for k in ("x", "y", "w", "h")) if note.rect else None,
+            )
+            for note in take.notes.order_by("timecode_start", "pk")
+        ),
+    )
+    try:
+        return providers.get_reviser().revise(request)
+    except ProviderError:
+        # The page must still open when the model fails: the offline rules propose instead.
+        return LocalReviser().revise(request)
+
+
 def reprompt(
     *,
     take: Take,
@@ -257,22 +282,28 @@ def reprompt(
     prompt: str,
     negative_prompt: str,
     reference_ids: Iterable[int],
+    answered_note_ids: Iterable[int] = (),
 ) -> Take:
-    """Start a new take of the shot from an edited prompt; the old take stays as it is."""
+    """Start a new take of the shot from an edited prompt; it records the notes it answers."""
     _require(user, Role.CREATIVE_DIRECTOR)
     if not prompt.strip():
         raise ReviewError("The prompt cannot be empty.")
     try:
-        return pipeline.start_new_take(
-            shot_id=take.shot_id,
-            prompt=prompt.strip(),
-            negative_prompt=negative_prompt.strip(),
-            reference_ids=list(reference_ids),
-            user=user,
-            parent_take_id=take.pk,
-        )
+        with transaction.atomic():
+            new_take = pipeline.start_new_take(
+                shot_id=take.shot_id,
+                prompt=prompt.strip(),
+                negative_prompt=negative_prompt.strip(),
+                reference_ids=list(reference_ids),
+                user=user,
+                parent_take_id=take.pk,
+            )
+            Note.objects.filter(take=take, pk__in=list(answered_note_ids)).update(
+                answered_by_take=new_take
+            )
     except pipeline.PipelineError as refused:
         raise ReviewError(str(refused)) from refused
+    return new_take
 
 
 def upload_take(*, shot: Shot, user, upload: UploadedFile) -> Take:

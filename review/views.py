@@ -278,16 +278,6 @@ def add_note(request: HttpRequest, take_id: int) -> HttpResponse:
     return redirect(_board_url(take.shot))
 
 
-def _reprompt_prefill(take: Take) -> str:
-    notes = [
-        f"{note.body.strip().rstrip('.')} (at {note.timecode_start:.1f}s)"
-        for note in take.notes.order_by("timecode_start", "pk")
-    ]
-    if not notes:
-        return take.prompt
-    return f"{take.prompt.rstrip()}\n\nAddress the review notes: " + "; ".join(notes) + "."
-
-
 @role_required(Role.CREATIVE_DIRECTOR)
 def reprompt(request: HttpRequest, take_id: int) -> HttpResponse:
     """Edit a take's prompt, negative prompt and references, and generate a new take."""
@@ -310,8 +300,10 @@ def reprompt(request: HttpRequest, take_id: int) -> HttpResponse:
             pk__in=[asset.pk for asset in choices]
         )
     ]
+    notes = list(take.notes.select_related("user").order_by("timecode_start", "pk"))
+    proposal = None
     if request.method == "POST":
-        form = RepromptForm(request.POST, reference_choices=choices)
+        form = RepromptForm(request.POST, reference_choices=choices, notes=notes)
         if form.is_valid():
             try:
                 new_take = services.reprompt(
@@ -320,6 +312,7 @@ def reprompt(request: HttpRequest, take_id: int) -> HttpResponse:
                     prompt=form.cleaned_data["prompt"],
                     negative_prompt=form.cleaned_data["negative_prompt"],
                     reference_ids=[int(pk) for pk in form.cleaned_data["references"]],
+                    answered_note_ids=[int(pk) for pk in form.cleaned_data["answers"]],
                 )
             except services.ReviewError as error:
                 form.add_error(None, str(error))
@@ -330,14 +323,19 @@ def reprompt(request: HttpRequest, take_id: int) -> HttpResponse:
                 url = _board_url(take.shot)
                 return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     else:
+        proposal = services.propose_reprompt(take=take)
         form = RepromptForm(
             initial={
-                "prompt": _reprompt_prefill(take),
-                "negative_prompt": take.negative_prompt,
+                "prompt": proposal.prompt,
+                "negative_prompt": proposal.negative_prompt,
                 "references": [str(asset.pk) for asset in take.references.all()],
+                "answers": [str(pk) for pk in proposal.answered_note_ids],
             },
             reference_choices=choices,
+            notes=notes,
         )
+    # A refused post shows the proposal again beside what the director sent.
+    proposal = proposal or services.propose_reprompt(take=take)
     context = {
         "take": take,
         "shot": take.shot,
@@ -345,6 +343,10 @@ def reprompt(request: HttpRequest, take_id: int) -> HttpResponse:
         "form": form,
         "assets": choices,
         "blocked": blocked,
+        "notes": notes,
+        "proposal": proposal,
+        "prompt_diff": _word_diff(take.prompt, proposal.prompt),
+        "negative_diff": _word_diff(take.negative_prompt, proposal.negative_prompt),
     }
     return render(request, "review/reprompt.html", context)
 
@@ -388,6 +390,10 @@ def upload_take(request: HttpRequest, shot_id: int) -> HttpResponse:
                 "it is being checked.",
             )
     return redirect(_board_url(shot))
+
+
+def _word_diff(old: str, new: str) -> list[tuple[str, str]]:
+    return [(w[0], w[2:]) for w in difflib.ndiff(old.split(), new.split()) if w[0] in " +-"]
 
 
 def _config_lines(take: Take) -> list[str]:
