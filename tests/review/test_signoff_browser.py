@@ -1,5 +1,7 @@
 """Two-director sign-off in a real Chromium: the card, the disagreement and the kappa table."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -47,3 +49,32 @@ def test_second_director_signs_a_two_director_shot_and_then_a_disagreement_goes_
     expect(table).to_contain_text("Ana Reyes & Bo Lind")
     violations = axe_violations(page)
     assert not violations, describe_violations(violations)
+
+
+def test_a_director_sends_the_proposed_reprompt_and_the_board_marks_the_note_addressed(
+    page, settings
+):
+    # Given a take with a note asking for warmer light
+    settings.AI_PROVIDER = "local"
+    brief = board_brief(shots=1)
+    take = Take.objects.get(shot__brief=brief)
+    dana = director(first_name="Dana")
+    services.add_note(take=take, user=dana, body="Warmer light", timecode_start=1.0)
+    sign_in(page, dana.username, TEST_PASSWORD)
+
+    # When she opens the re-prompt page, edits the proposal and sends it
+    page.goto(f"/review/takes/{take.pk}/reprompt/")
+    expect(page.locator("[data-prompt-diff] ins").first).to_be_visible()
+    prompt = page.get_by_label("Prompt", exact=True)
+    expect(prompt).to_have_value(re.compile(r"Review fixes: at 1\.0 s: warmer light\.$"))
+    screenshot(page, "review-reprompt-proposal")
+    violations = axe_violations(page)
+    assert not violations, describe_violations(violations)
+    prompt.fill(prompt.input_value() + " Golden hour.")
+    page.get_by_role("button", name="Generate new take").click()
+
+    # Then the new take records the note it answers, and take 1's card says so
+    page.wait_for_url(re.compile(r"/review/briefs/\d+/"))
+    assert Take.objects.get(shot=take.shot, number=2).prompt.endswith("Golden hour.")
+    page.goto(f"/review/shots/{take.shot_id}/card/?take={take.pk}")
+    expect(page.locator("[data-note-addressed]")).to_have_text("addressed in take 2")
