@@ -1,5 +1,10 @@
 """Two-director sign-off: approvals below N, the N-th, repeats, disagreements and the lead."""
 
+import csv
+import io
+import json
+import zipfile
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
@@ -10,6 +15,7 @@ from briefs.models import Handoff, Shot, Take
 from reliability import autonomy
 from reliability.models import AutonomyPolicy, ShadowPrediction
 from review import services
+from review.export import build_export
 from review.models import Decision
 from tests.factories.reliability import PolicyFactory
 from tests.factories.retrieval import IPFactory
@@ -256,3 +262,20 @@ def test_board_card_shows_both_verdicts_of_a_disagreement_and_tells_the_lead(cli
     assert "Ana Reyes signed" in html
     assert "Bo Lind rejected — Artefacts: “smear at 2s”" in html
     assert "Directors disagree." in html and "your verdict settles it" in html
+
+
+def test_export_names_every_director_who_signed_the_approved_take():
+    take = two_director_take()
+    approve(take, director(first_name="Ana", last_name="Reyes"))
+    approve(take, director(first_name="Bo", last_name="Lind"))
+    brief = take.shot.brief
+
+    archive = build_export(brief=brief, user=brief.producer)
+
+    with zipfile.ZipFile(archive.file) as zipped:
+        rows = list(csv.DictReader(io.StringIO(zipped.read("shots.csv").decode())))
+        manifest = json.loads(zipped.read("manifest.json"))
+    assert rows[0]["approved_by"] == "Ana Reyes; Bo Lind"
+    entry = manifest["takes"][0]
+    assert entry["signed_off_by"] == ["Ana Reyes", "Bo Lind"]
+    assert [d["effect"] for d in entry["decisions"]] == ["signed", "moved"]
