@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections import Counter
 
 from django.conf import settings
 from django.contrib import messages
@@ -241,8 +242,15 @@ def bulk_decide(request: HttpRequest, brief_id: int) -> HttpResponse:
         reason_text=form.cleaned_data["reason_text"],
     )
     verb = "approved" if form.cleaned_data["verdict"] == Decision.Verdict.APPROVED else "rejected"
-    if outcome.applied:
-        messages.success(request, f"{len(outcome.applied)} take(s) {verb}.")
+    effects = Counter("final" if d.is_final else d.effect for d in outcome.applied)
+    if effects["final"]:
+        messages.success(request, f"{effects['final']} take(s) {verb}.")
+    if effects[Decision.Effect.SIGNED]:
+        signed = effects[Decision.Effect.SIGNED]
+        messages.success(request, f"{signed} take(s) signed; other directors' approvals awaited.")
+    if effects[Decision.Effect.DISPUTED]:
+        disputed = effects[Decision.Effect.DISPUTED]
+        messages.warning(request, f"{disputed} take(s) sent to a lead: directors disagree.")
     for conflict in outcome.conflicts:
         messages.warning(request, f"Shot {conflict.take.shot.order}: {conflict.message}")
     return HttpResponseClientRedirect(board_url) if request.htmx else redirect(board_url)

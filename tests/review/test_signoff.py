@@ -279,3 +279,22 @@ def test_export_names_every_director_who_signed_the_approved_take():
     entry = manifest["takes"][0]
     assert entry["signed_off_by"] == ["Ana Reyes", "Bo Lind"]
     assert [d["effect"] for d in entry["decisions"]] == ["signed", "moved"]
+
+
+def test_bulk_approval_says_which_takes_were_only_signed(client):
+    brief = board_brief(shots=2, required_approvals=2)
+    first, second = Take.objects.filter(shot__brief=brief).order_by("shot__order")
+    approve(first, director())
+    client.force_login(director())
+
+    response = client.post(
+        reverse("review:bulk_decide", args=[brief.pk]),
+        {"verdict": "approved", "selected": [f"{first.pk}:1", f"{second.pk}:1"]},
+        follow=True,
+    )
+
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == [
+        "1 take(s) approved.",
+        "1 take(s) signed; other directors' approvals awaited.",
+    ]
