@@ -10,9 +10,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
 
 from briefs import pipeline
 from briefs.models import Shot, Take
@@ -130,11 +134,11 @@ def decide(
                 )
                 signals.take_decided.send(sender=Decision, decision=decision)
             elif decision.effect == Decision.Effect.DISPUTED:
+                reason = signoff.dispute_reason(take_signoff(take=take))
                 pipeline.route_take_to_lead(
-                    take_id=take.pk,
-                    expected_version=expected_version,
-                    reason=signoff.dispute_reason(take_signoff(take=take)),
+                    take_id=take.pk, expected_version=expected_version, reason=reason
                 )
+                transaction.on_commit(lambda: tell_lead_directors(take=take, reason=reason))
     except pipeline.StaleTakeError as stale:
         attempted = Decision.objects.create(**fields, applied=False)
         winner = (
@@ -178,6 +182,28 @@ def _apply_under_signoff(*, take: Take, user, fields: dict) -> Decision:
         is_lead=user.has_perm("review.lead_director"),
     )
     return Decision.objects.create(**fields, effect=effect)
+
+
+def tell_lead_directors(*, take: Take, reason: str) -> int:
+    """Email the lead directors that a take waits for their ruling; return how many were told."""
+    leads = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(user_permissions__codename="lead_director")
+            | Q(groups__permissions__codename="lead_director")
+        )
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    recipients = sorted(leads)
+    if not recipients:
+        return 0
+    board = reverse("review:board", args=[take.shot.brief_id]) + f"#shot-{take.shot_id}"
+    subject = f"[Studio] Directors disagree on shot {take.shot.order} of “{take.shot.brief}”"
+    send_mail(subject, f"{reason}\n\nTake {take.number}: {board}", None, recipients)
+    return len(recipients)
 
 
 def bulk_decide(

@@ -157,6 +157,21 @@ def test_disagreement_routes_the_shot_to_a_lead_with_both_verdicts():
     assert Handoff.objects.filter(take=take, step="review", outcome="routed").count() == 1
 
 
+def test_a_disagreement_emails_the_lead_directors_once_it_commits(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    take = two_director_take()
+    lead(email="lee@studio.example")
+    approve(take, director())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reject(take, director(first_name="Bo", last_name="Lind"))
+
+    assert [m.to for m in mailoutbox] == [["lee@studio.example"]]
+    assert "Directors disagree on shot 1" in mailoutbox[0].subject
+    assert "rejected by Bo Lind (Artefacts)" in mailoutbox[0].body
+
+
 def test_a_lead_director_settles_the_disagreement_and_a_new_round_begins():
     take = two_director_take()
     approve(take, director())
