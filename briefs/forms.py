@@ -81,6 +81,13 @@ class BriefForm(forms.Form):
         label="Approval checklist",
         help_text="One criterion per line; reviewers tick them for each take.",
     )
+    required_approvals = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=5,
+        label="Directors who must approve each shot",
+        help_text="Different creative directors; leave empty to use the IP's number.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
 

@@ -58,6 +58,11 @@ class Brief(models.Model):
     checklist = models.JSONField(
         default=list, blank=True, help_text="Approval criteria ticked per take"
     )
+    required_approvals = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Approvals from different creative directors per shot; empty: the IP's",
+    )
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     status_reason = models.TextField(blank=True)
@@ -87,6 +92,11 @@ class Brief(models.Model):
                 condition=models.Q(budget_cap__isnull=True) | models.Q(budget_cap__gt=0),
                 name="brief_budget_cap_positive",
             ),
+            models.CheckConstraint(
+                condition=models.Q(required_approvals__isnull=True)
+                | models.Q(required_approvals__gte=1, required_approvals__lte=5),
+                name="brief_required_approvals_1_to_5",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "lease_expires_at"], name="brief_status_lease_idx"),
@@ -97,6 +107,11 @@ class Brief(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("briefs:detail", args=[self.pk])
+
+    @property
+    def approvals_needed(self) -> int:
+        """Return how many different directors must approve a shot: the brief's, else its IP's."""
+        return self.required_approvals or self.ip.required_approvals
 
 
 class Shot(models.Model):

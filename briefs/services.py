@@ -42,6 +42,7 @@ def brief_submit(
     requires_plan_approval: bool = False,
     pinned_reference_ids: Sequence[int] = (),
     checklist: Sequence[str] = (),
+    required_approvals: int | None = None,
 ) -> Brief:
     """Validate and save a brief, then start the pipeline once the transaction commits."""
 
@@ -55,6 +56,8 @@ def brief_submit(
         raise BriefError("Choose 16:9 or 9:16.", field="aspect_ratio")
     if budget_cap is not None and budget_cap <= 0:
         raise BriefError("A budget cap must be more than zero.", field="budget_cap")
+    if required_approvals is not None and not 1 <= required_approvals <= 5:
+        raise BriefError("From 1 to 5 directors can approve a shot.", field="required_approvals")
     pinned = list(Asset.objects.filter(pk__in=pinned_reference_ids).select_related("rights"))
     if len(pinned) != len(set(pinned_reference_ids)):
         raise BriefError("A pinned reference no longer exists.", field="pinned_references")
@@ -81,6 +84,7 @@ def brief_submit(
         budget_cap=budget_cap,
         requires_plan_approval=requires_plan_approval,
         checklist=[line.strip() for line in checklist if line.strip()],
+        required_approvals=required_approvals,
         # If the first message is lost, the sweeper picks the brief up after this deadline.
         lease_expires_at=pipeline.pickup_deadline(),
     )

@@ -46,6 +46,7 @@ def brief_create(request: HttpRequest) -> HttpResponse:
                 requires_plan_approval=data["requires_plan_approval"],
                 pinned_reference_ids=[asset.pk for asset in data["pinned_references"]],
                 checklist=data["checklist"],
+                required_approvals=data["required_approvals"],
             )
         except services.BriefError as exc:
             form.add_error(exc.field, str(exc))

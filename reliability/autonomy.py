@@ -160,7 +160,7 @@ def on_take_ready(take: Take, *, rng: RandomSource | None = None) -> Outcome:
 
     Idempotent: a take already predicted under its policy is left as it is.
     """
-    take = Take.objects.select_related("shot__brief").get(pk=take.pk)
+    take = Take.objects.select_related("shot__brief__ip").get(pk=take.pk)
     if take.status != Take.Status.READY:
         return Outcome.HUMAN
     policy = policy_for(take)
@@ -171,6 +171,9 @@ def on_take_ready(take: Take, *, rng: RandomSource | None = None) -> Outcome:
         route = Route.SHADOW
     elif verdict == Verdict.REJECTED:
         route = Route.HUMAN
+    elif take.shot.brief.approvals_needed > 1:
+        # A shot that several directors must sign off is never the machine's alone to approve.
+        route = Route.AUDIT
     elif (rng or random).random() < policy.sample_rate:
         route = Route.AUDIT
     else:
@@ -212,11 +215,12 @@ def _auto_approve(take: Take, policy: AutonomyPolicy, prediction: ShadowPredicti
 
 # --- Human verdicts -----------------------------------------------------------------------------
 def record_verdict_after_commit(sender: Any, instance: Decision, created: bool, **kwargs) -> None:
-    """post_save receiver: count an applied human decision once it commits.
+    """post_save receiver: count a final human decision once it commits.
 
-    A decision that lost a race to another director rolls back, so it is never evidence.
+    A decision that lost a race to another director rolls back, so it is never evidence; a
+    sign-off awaiting other directors, or a disagreement sent to a lead, is not yet the verdict.
     """
-    if created and instance.applied:
+    if created and instance.is_final:
         transaction.on_commit(lambda: record_human_verdict(decision_id=instance.pk))
 
 

@@ -359,6 +359,27 @@ def dashboard_charts(data) -> list[Chart]:
     ]
 
 
+def agreement_table(data) -> Chart:
+    """Tabulate Cohen's kappa per pair of directors (a table and its CSV, no drawing)."""
+    return Chart(
+        slug="director-agreement",
+        title="Agreement between directors",
+        description="Cohen's kappa per pair of directors over the takes both decided.",
+        columns=["Directors", "Shared takes", "Agreed", "Observed agreement", "Cohen's kappa"],
+        rows=[
+            [
+                f"{pair.first} & {pair.second}",
+                pair.n,
+                pair.agreements,
+                _rate_cell(pair.observed),
+                _rate_cell(pair.kappa),
+            ]
+            for pair in data.agreement
+        ],
+        svg=mark_safe(""),
+    )
+
+
 # --- A brief's trace ----------------------------------------------------------------------------
 def trace_timeline(trace) -> SafeString:
     """Draw a brief's handoffs as bars on one lane per shot, with the waits for humans hatched."""

@@ -452,6 +452,75 @@ def approval_by_director(filters: Filters) -> list[Approval]:
     return sorted(approvals, key=lambda a: (-(a.approved + a.rejected), a.name))
 
 
+@dataclass(frozen=True)
+class PairAgreement:
+    """How two directors' verdicts on the takes both decided agree, beyond chance."""
+
+    first: str
+    second: str
+    n: int
+    agreements: int
+    kappa: float | None
+
+    @property
+    def observed(self) -> float | None:
+        return _ratio(self.agreements, self.n)
+
+
+def cohens_kappa(verdicts: Sequence[tuple[str, str]]) -> float | None:
+    """Return Cohen's kappa for two raters' verdicts on the same items (None when undefined).
+
+    Undefined with no shared items, and when both raters gave one and the same verdict every
+    time: chance then explains all of their agreement, so there is nothing beyond it to measure.
+    """
+    n = len(verdicts)
+    if not n:
+        return None
+    observed = sum(a == b for a, b in verdicts) / n
+    firsts, seconds = Counter(a for a, _ in verdicts), Counter(b for _, b in verdicts)
+    expected = sum(firsts[v] * seconds[v] for v in firsts) / (n * n)
+    if expected >= 1:
+        return None
+    return (observed - expected) / (1 - expected)
+
+
+def director_agreement(filters: Filters) -> list[PairAgreement]:
+    """Return Cohen's kappa per pair of directors over the takes both approved or rejected.
+
+    Each director's verdict on a take is their latest applied one (a changed mind replaces the
+    earlier verdict); pairs with no take in common are left out. Most shared takes first.
+    """
+    rows = (
+        filters.decisions()
+        .order_by("created_at", "pk")
+        .values_list(
+            "take_id", "user_id", "verdict", "user__username", "user__first_name", "user__last_name"
+        )
+    )
+    latest: dict[int, dict[int, str]] = defaultdict(dict)
+    names: dict[int, str] = {}
+    for take_id, user_id, verdict, username, first, last in rows:
+        latest[take_id][user_id] = verdict
+        names[user_id] = f"{first} {last}".strip() or username
+    shared: dict[tuple[int, int], list[tuple[str, str]]] = defaultdict(list)
+    for verdicts in latest.values():
+        deciders = sorted(verdicts, key=lambda user_id: (names[user_id], user_id))
+        for i, first in enumerate(deciders):
+            for second in deciders[i + 1 :]:
+                shared[first, second].append((verdicts[first], verdicts[second]))
+    pairs = [
+        PairAgreement(
+            first=names[first],
+            second=names[second],
+            n=len(verdicts),
+            agreements=sum(a == b for a, b in verdicts),
+            kappa=cohens_kappa(verdicts),
+        )
+        for (first, second), verdicts in shared.items()
+    ]
+    return sorted(pairs, key=lambda pair: (-pair.n, pair.first, pair.second))
+
+
 def footage_yield(filters: Filters) -> Yield:
     """Return takes per approved shot and what the selected briefs spent per approved second."""
     briefs = filters.briefs()
@@ -488,6 +557,7 @@ class Dashboard:
     by_ip: list[Approval]
     by_director: list[Approval]
     footage: Yield
+    agreement: list[PairAgreement]
 
 
 def dashboard(filters: Filters) -> Dashboard:
@@ -502,6 +572,7 @@ def dashboard(filters: Filters) -> Dashboard:
         by_ip=approval_by_ip(filters),
         by_director=approval_by_director(filters),
         footage=footage_yield(filters),
+        agreement=director_agreement(filters),
     )
 
 
@@ -657,8 +728,10 @@ def brief_trace(brief_id: int, *, now: datetime | None = None) -> Trace:
         .order_by("started_at", "pk")
     )
     deciders: dict[int, list[str]] = defaultdict(list)
+    # Sign-offs awaiting other directors move nothing, so they have no review handoff.
     decisions = (
         Decision.objects.filter(take__shot__brief_id=brief_id, applied=True)
+        .exclude(effect=Decision.Effect.SIGNED)
         .select_related("user")
         .order_by("created_at", "pk")
     )

@@ -127,6 +127,7 @@ def _dashboard_context(request: HttpRequest) -> dict:
         "data": data,
         "charts": charts.dashboard_charts(data),
         "may_manage_policies": autonomy.may_manage_policies(request.user),
+        "agreement": charts.agreement_table(data),
         "alerts": open_alerts(),
         "query": request.GET.urlencode(),
     }
@@ -145,7 +146,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @role_required(*VIEWER_ROLES)
 def dashboard_csv(request: HttpRequest, dataset: str) -> HttpResponse:
     """Download one chart's numbers as CSV, for the same filters as the dashboard."""
-    chosen = {chart.slug: chart for chart in _dashboard_context(request)["charts"]}.get(dataset)
+    context = _dashboard_context(request)
+    tables = [*context["charts"], context["agreement"]]
+    chosen = {chart.slug: chart for chart in tables}.get(dataset)
     if chosen is None:
         raise Http404("No such dataset.")
     response = HttpResponse(content_type="text/csv; charset=utf-8")

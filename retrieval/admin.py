@@ -18,7 +18,7 @@ class CharacterInline(admin.TabularInline):
 
 @admin.register(IP)
 class IPAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "palette_swatches", "updated_at"]
+    list_display = ["name", "slug", "palette_swatches", "required_approvals", "updated_at"]
     search_fields = ["name", "logline", "style_notes"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [CharacterInline]

@@ -21,6 +21,10 @@ class IP(models.Model):
     palette = ArrayField(
         models.CharField(max_length=7), default=list, blank=True, help_text="Hex colours, #rrggbb"
     )
+    required_approvals = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Approvals from different creative directors before a shot counts as approved",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -28,6 +32,12 @@ class IP(models.Model):
         verbose_name = "IP"
         verbose_name_plural = "IPs"
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(required_approvals__gte=1, required_approvals__lte=5),
+                name="ip_required_approvals_1_to_5",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

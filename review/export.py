@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from briefs.models import Brief, Take
 from review.selectors import approved_takes
 from review.services import ReviewError
+from review.signoff import sign_off
 from studio.roles import Role, has_role
 
 # Editors' default timeline rate; clips are placed by their measured duration at this rate.
@@ -61,7 +62,16 @@ def _media_name(take: Take) -> str:
     return f"media/shot-{take.shot.order:02d}-take-{take.number:02d}.mp4"
 
 
-def _take_entry(take: Take, media_name: str, sha256: str) -> dict:
+def _signed_off_by(take: Take, needed: int) -> list[str]:
+    """Name who approved the take: each standing approval, else the lead who ruled it approved."""
+    state = sign_off(take.decision_trail, needed=needed)
+    if state.approvals:
+        return [_who(decision.user) for decision in state.approvals]
+    ruled = state.ruling is not None and state.ruling.verdict == "approved"
+    return [_who(state.ruling.user)] if ruled else []
+
+
+def _take_entry(take: Take, media_name: str, sha256: str, needed: int) -> dict:
     return {
         "shot": {
             "id": take.shot.pk,
@@ -113,9 +123,11 @@ def _take_entry(take: Take, media_name: str, sha256: str) -> dict:
                 "at": d.created_at.isoformat(),
                 "take_version": d.take_version,
                 "applied": d.applied,
+                "effect": d.effect,
             }
             for d in take.decision_trail
         ],
+        "signed_off_by": _signed_off_by(take, needed),
         "notes": [
             {
                 "body": n.body,
@@ -181,6 +193,8 @@ def _shots_csv(entries: list[dict]) -> str:
     for entry in entries:
         approvals = [d for d in entry["decisions"] if d["applied"] and d["verdict"] == "approved"]
         last = approvals[-1] if approvals else {"by": "", "at": ""}
+        # With several directors' sign-off, every signer is named, not only the last.
+        signers = "; ".join(entry["signed_off_by"]) or last["by"]
         row = [
             entry["shot"]["order"],
             entry["take"]["number"],
@@ -189,7 +203,7 @@ def _shots_csv(entries: list[dict]) -> str:
             entry["take"]["model"],
             entry["take"]["seed"],
             entry["take"]["prompt"],
-            last["by"],
+            signers,
             last["at"],
             entry["cost"],
         ]
@@ -220,7 +234,11 @@ def _write_archive(file: IO[bytes], *, brief: Brief, user, takes: list[Take], sl
     entries = []
     with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for take in takes:
-            entries.append(_take_entry(take, _media_name(take), _copy_media(take, archive)))
+            entries.append(
+                _take_entry(
+                    take, _media_name(take), _copy_media(take, archive), brief.approvals_needed
+                )
+            )
         manifest = {
             "format": "studio-export/1",
             "exported_at": timezone.now().isoformat(),

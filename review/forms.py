@@ -85,10 +85,14 @@ class RepromptForm(forms.Form):
     references = forms.MultipleChoiceField(
         choices=(), required=False, widget=forms.CheckboxSelectMultiple
     )
+    answers = forms.MultipleChoiceField(
+        choices=(), required=False, widget=forms.CheckboxSelectMultiple
+    )
 
-    def __init__(self, *args, reference_choices=(), **kwargs) -> None:
+    def __init__(self, *args, reference_choices=(), notes=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["references"].choices = [(str(a.pk), a.title) for a in reference_choices]
+        self.fields["answers"].choices = [(str(note.pk), note.body) for note in notes]
 
 
 class QueueFilterForm(forms.Form):

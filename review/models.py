@@ -24,6 +24,12 @@ class Decision(models.Model):
         RIGHTS_CONCERN = "rights_concern", "Rights concern"
         OTHER = "other", "Other"
 
+    class Effect(models.TextChoices):
+        MOVED = "moved", "Moved the take"
+        SIGNED = "signed", "Signed off; other directors' approvals awaited"
+        DISPUTED = "disputed", "Disagreed with another director; sent to a lead director"
+        RULED = "ruled", "A lead director settled a disagreement"
+
     take = models.ForeignKey("briefs.Take", on_delete=models.CASCADE, related_name="decisions")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_decisions"
@@ -44,10 +50,15 @@ class Decision(models.Model):
         on_delete=models.SET_NULL,
         related_name="decisions",
     )
+    # What the verdict did under the brief's sign-off rule; only moved and ruled are final.
+    effect = models.CharField(max_length=10, choices=Effect.choices, default=Effect.MOVED)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        permissions = [
+            ("lead_director", "Can settle a disagreement between creative directors"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(verdict="approved", reason="")
@@ -63,6 +74,11 @@ class Decision(models.Model):
     def __str__(self) -> str:
         return f"{self.get_verdict_display()} take {self.take_id} by {self.user}"
 
+    @property
+    def is_final(self) -> bool:
+        """Tell whether this verdict decided the take (rather than signing off or disputing)."""
+        return self.applied and self.effect in (self.Effect.MOVED, self.Effect.RULED)
+
 
 class Note(models.Model):
     """A comment pinned to a moment (or a range) of a take, optionally to a region of the frame."""
@@ -76,6 +92,14 @@ class Note(models.Model):
     timecode_end = models.FloatField(null=True, blank=True)
     # {"x", "y", "w", "h"} as fractions of the frame, so it survives any player size.
     rect = models.JSONField(null=True, blank=True)
+    # The later take made to answer this note (set when a director re-prompts from it).
+    answered_by_take = models.ForeignKey(
+        "briefs.Take",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="answered_notes",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

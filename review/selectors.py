@@ -11,6 +11,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
     IntegerField,
     Max,
     OuterRef,
@@ -56,6 +57,14 @@ class QueueFilters:
     reason: str = ""
 
 
+# The take after a note's own, to say whether a note was addressed there.
+_next_take_number = (
+    Take.objects.filter(shot=OuterRef("take__shot"), number__gt=OuterRef("take__number"))
+    .order_by("number")
+    .values("number")[:1]
+)
+
+
 def _takes_for_cards() -> QuerySet[Take]:
     """Takes with their references (and rights), decision trail and notes, prefetched."""
     return (
@@ -75,7 +84,12 @@ def _takes_for_cards() -> QuerySet[Take]:
             ),
             Prefetch(
                 "notes",
-                queryset=Note.objects.select_related("user").order_by("timecode_start", "pk"),
+                queryset=Note.objects.select_related("user")
+                .annotate(
+                    answered_in=F("answered_by_take__number"),
+                    next_take_number=Subquery(_next_take_number),
+                )
+                .order_by("timecode_start", "pk"),
                 to_attr="timeline_notes",
             ),
         )

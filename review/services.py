@@ -11,19 +11,24 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from briefs import pipeline
 from briefs.models import Shot, Take
 from retrieval.models import Asset
 from retrieval.services import AssetRejected, IngestResult, asset_ingest
-from review import selectors, signals
+from review import selectors, signals, signoff
 from review.models import CutRender, Decision, Note, Playlist, PlaylistItem
-from studio.ai import media
+from studio.ai import media, providers
+from studio.ai.local import LocalReviser
+from studio.ai.types import NoteSpec, ProviderError, Revision, RevisionRequest
 from studio.celery import send_after_commit
 from studio.roles import Role, has_role
 
@@ -124,14 +129,21 @@ def decide(
     }
     try:
         with transaction.atomic():
-            decision = Decision.objects.create(**fields)
-            pipeline.record_take_verdict(
-                take_id=take.pk,
-                expected_version=expected_version,
-                verdict=verdict,
-                reason=_verdict_reason(verdict, reason_code, reason_text),
-            )
-            signals.take_decided.send(sender=Decision, decision=decision)
+            decision = _apply_under_signoff(take=take, user=user, fields=fields)
+            if decision.is_final:
+                pipeline.record_take_verdict(
+                    take_id=take.pk,
+                    expected_version=expected_version,
+                    verdict=verdict,
+                    reason=_verdict_reason(verdict, reason_code, reason_text),
+                )
+                signals.take_decided.send(sender=Decision, decision=decision)
+            elif decision.effect == Decision.Effect.DISPUTED:
+                reason = signoff.dispute_reason(take_signoff(take=take))
+                pipeline.route_take_to_lead(
+                    take_id=take.pk, expected_version=expected_version, reason=reason
+                )
+                transaction.on_commit(lambda: tell_lead_directors(take=take, reason=reason))
     except pipeline.StaleTakeError as stale:
         attempted = Decision.objects.create(**fields, applied=False)
         winner = (
@@ -148,6 +160,55 @@ def decide(
     except pipeline.PipelineError as refused:
         raise ReviewError(str(refused)) from refused
     return decision
+
+
+def take_signoff(*, take: Take) -> signoff.SignOff:
+    """Return where the take's sign-off stands under its brief's rule."""
+    decisions = Decision.objects.filter(take=take).select_related("user")
+    return signoff.sign_off(decisions, needed=take.shot.brief.approvals_needed)
+
+
+def _apply_under_signoff(*, take: Take, user, fields: dict) -> Decision:
+    """Lock the take, check the version seen, and save the decision with what it does.
+
+    The lock makes concurrent approvals count one after the other, so the N-th is seen as such.
+    """
+    locked = Take.objects.select_for_update().get(pk=take.pk)
+    if locked.version != fields["take_version"]:
+        raise pipeline.StaleTakeError(locked)
+    if locked.status not in pipeline.TAKE_REVIEWABLE:
+        raise ReviewError(
+            f"Take {locked.number} is {locked.get_status_display().lower()}; "
+            "it can be reviewed once it is ready."
+        )
+    effect = signoff.effect_of(
+        Decision(**fields),
+        before=take_signoff(take=take),
+        is_lead=user.has_perm("review.lead_director"),
+    )
+    return Decision.objects.create(**fields, effect=effect)
+
+
+def tell_lead_directors(*, take: Take, reason: str) -> int:
+    """Email the lead directors that a take waits for their ruling; return how many were told."""
+    leads = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(user_permissions__codename="lead_director")
+            | Q(groups__permissions__codename="lead_director")
+        )
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    recipients = sorted(leads)
+    if not recipients:
+        return 0
+    board = reverse("review:board", args=[take.shot.brief_id]) + f"#shot-{take.shot_id}"
+    subject = f"[Studio] Directors disagree on shot {take.shot.order} of “{take.shot.brief}”"
+    send_mail(subject, f"{reason}\n\nTake {take.number}: {board}", None, recipients)
+    return len(recipients)
 
 
 def bulk_decide(
@@ -222,6 +283,29 @@ def add_note(
     )
 
 
+def propose_reprompt(*, take: Take) -> Revision:
+    """Propose the next take's prompt from this take's notes, with the notes it answers."""
+    request = RevisionRequest(
+        prompt=take.prompt,
+        negative_prompt=take.negative_prompt,
+        notes=tuple(
+            NoteSpec(
+                note_id=note.pk,
+                body=note.body,
+                start_s=note.timecode_start,
+                end_s=note.timecode_end,
+                region=tuple(note.rect[k] for k in ("x", "y", "w", "h")) if note.rect else None,
+            )
+            for note in take.notes.order_by("timecode_start", "pk")
+        ),
+    )
+    try:
+        return providers.get_reviser().revise(request)
+    except ProviderError:
+        # The page must still open when the model fails: the offline rules propose instead.
+        return LocalReviser().revise(request)
+
+
 def reprompt(
     *,
     take: Take,
@@ -229,22 +313,28 @@ def reprompt(
     prompt: str,
     negative_prompt: str,
     reference_ids: Iterable[int],
+    answered_note_ids: Iterable[int] = (),
 ) -> Take:
-    """Start a new take of the shot from an edited prompt; the old take stays as it is."""
+    """Start a new take of the shot from an edited prompt; it records the notes it answers."""
     _require(user, Role.CREATIVE_DIRECTOR)
     if not prompt.strip():
         raise ReviewError("The prompt cannot be empty.")
     try:
-        return pipeline.start_new_take(
-            shot_id=take.shot_id,
-            prompt=prompt.strip(),
-            negative_prompt=negative_prompt.strip(),
-            reference_ids=list(reference_ids),
-            user=user,
-            parent_take_id=take.pk,
-        )
+        with transaction.atomic():
+            new_take = pipeline.start_new_take(
+                shot_id=take.shot_id,
+                prompt=prompt.strip(),
+                negative_prompt=negative_prompt.strip(),
+                reference_ids=list(reference_ids),
+                user=user,
+                parent_take_id=take.pk,
+            )
+            Note.objects.filter(take=take, pk__in=list(answered_note_ids)).update(
+                answered_by_take=new_take
+            )
     except pipeline.PipelineError as refused:
         raise ReviewError(str(refused)) from refused
+    return new_take
 
 
 def upload_take(*, shot: Shot, user, upload: UploadedFile) -> Take:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
@@ -327,14 +328,21 @@ def decide(request: HttpRequest, take_id: int) -> HttpResponse:
         return _decision_conflict_response(request, take, conflict)
     except services.ReviewError as error:
         return _decision_error(request, take, str(error))
-    summary = (
-        f"Take {take.number} of shot {take.shot.order} {decision.get_verdict_display().lower()}."
-    )
+    summary = _decision_summary(take, decision)
     if request.htmx:
         response = _render_card(request, take.shot_id, flash=summary)
         return trigger_client_event(response, "review:decided", {"shot": take.shot_id})
     messages.success(request, summary)
     return redirect(_board_url(take.shot))
+
+
+def _decision_summary(take: Take, decision: Decision) -> str:
+    what = f"Take {take.number} of shot {take.shot.order}"
+    if decision.effect == Decision.Effect.SIGNED:
+        return f"You signed off {what}; other directors' approvals are awaited."
+    if decision.effect == Decision.Effect.DISPUTED:
+        return f"Directors disagree on {what}; it goes to a lead director with both verdicts."
+    return f"{what} {decision.get_verdict_display().lower()}."
 
 
 def _decision_error(request: HttpRequest, take: Take, error: str) -> HttpResponse:
@@ -365,8 +373,15 @@ def bulk_decide(request: HttpRequest, brief_id: int) -> HttpResponse:
         reason_text=form.cleaned_data["reason_text"],
     )
     verb = "approved" if form.cleaned_data["verdict"] == Decision.Verdict.APPROVED else "rejected"
-    if outcome.applied:
-        messages.success(request, f"{len(outcome.applied)} take(s) {verb}.")
+    effects = Counter("final" if d.is_final else d.effect for d in outcome.applied)
+    if effects["final"]:
+        messages.success(request, f"{effects['final']} take(s) {verb}.")
+    if effects[Decision.Effect.SIGNED]:
+        signed = effects[Decision.Effect.SIGNED]
+        messages.success(request, f"{signed} take(s) signed; other directors' approvals awaited.")
+    if effects[Decision.Effect.DISPUTED]:
+        disputed = effects[Decision.Effect.DISPUTED]
+        messages.warning(request, f"{disputed} take(s) sent to a lead: directors disagree.")
     for conflict in outcome.conflicts:
         messages.warning(request, f"Shot {conflict.take.shot.order}: {conflict.message}")
     return HttpResponseClientRedirect(board_url) if request.htmx else redirect(board_url)
@@ -402,16 +417,6 @@ def add_note(request: HttpRequest, take_id: int) -> HttpResponse:
     return redirect(_board_url(take.shot))
 
 
-def _reprompt_prefill(take: Take) -> str:
-    notes = [
-        f"{note.body.strip().rstrip('.')} (at {note.timecode_start:.1f}s)"
-        for note in take.notes.order_by("timecode_start", "pk")
-    ]
-    if not notes:
-        return take.prompt
-    return f"{take.prompt.rstrip()}\n\nAddress the review notes: " + "; ".join(notes) + "."
-
-
 @role_required(Role.CREATIVE_DIRECTOR)
 def reprompt(request: HttpRequest, take_id: int) -> HttpResponse:
     """Edit a take's prompt, negative prompt and references, and generate a new take."""
@@ -434,8 +439,10 @@ def reprompt(request: HttpRequest, take_id: int) -> HttpResponse:
             pk__in=[asset.pk for asset in choices]
         )
     ]
+    notes = list(take.notes.select_related("user").order_by("timecode_start", "pk"))
+    proposal = None
     if request.method == "POST":
-        form = RepromptForm(request.POST, reference_choices=choices)
+        form = RepromptForm(request.POST, reference_choices=choices, notes=notes)
         if form.is_valid():
             try:
                 new_take = services.reprompt(
@@ -444,6 +451,7 @@ def reprompt(request: HttpRequest, take_id: int) -> HttpResponse:
                     prompt=form.cleaned_data["prompt"],
                     negative_prompt=form.cleaned_data["negative_prompt"],
                     reference_ids=[int(pk) for pk in form.cleaned_data["references"]],
+                    answered_note_ids=[int(pk) for pk in form.cleaned_data["answers"]],
                 )
             except services.ReviewError as error:
                 form.add_error(None, str(error))
@@ -454,14 +462,19 @@ def reprompt(request: HttpRequest, take_id: int) -> HttpResponse:
                 url = _board_url(take.shot)
                 return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     else:
+        proposal = services.propose_reprompt(take=take)
         form = RepromptForm(
             initial={
-                "prompt": _reprompt_prefill(take),
-                "negative_prompt": take.negative_prompt,
+                "prompt": proposal.prompt,
+                "negative_prompt": proposal.negative_prompt,
                 "references": [str(asset.pk) for asset in take.references.all()],
+                "answers": [str(pk) for pk in proposal.answered_note_ids],
             },
             reference_choices=choices,
+            notes=notes,
         )
+    # A refused post shows the proposal again beside what the director sent.
+    proposal = proposal or services.propose_reprompt(take=take)
     context = {
         "take": take,
         "shot": take.shot,
@@ -469,6 +482,10 @@ def reprompt(request: HttpRequest, take_id: int) -> HttpResponse:
         "form": form,
         "assets": choices,
         "blocked": blocked,
+        "notes": notes,
+        "proposal": proposal,
+        "prompt_diff": _word_diff(take.prompt, proposal.prompt),
+        "negative_diff": _word_diff(take.negative_prompt, proposal.negative_prompt),
     }
     return render(request, "review/reprompt.html", context)
 
@@ -512,6 +529,10 @@ def upload_take(request: HttpRequest, shot_id: int) -> HttpResponse:
                 "it is being checked.",
             )
     return redirect(_board_url(shot))
+
+
+def _word_diff(old: str, new: str) -> list[tuple[str, str]]:
+    return [(w[0], w[2:]) for w in difflib.ndiff(old.split(), new.split()) if w[0] in " +-"]
 
 
 def _config_lines(take: Take) -> list[str]:

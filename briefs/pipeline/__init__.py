@@ -38,6 +38,7 @@ from briefs.pipeline.states import (
 from briefs.pipeline.verdicts import (
     add_uploaded_take,
     record_take_verdict,
+    route_take_to_lead,
     set_current_take,
     start_new_take,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "references_for",
     "retrieve",
     "retry_failed",
+    "route_take_to_lead",
     "run_inline",
     "run_step",
     "schedule",

@@ -51,22 +51,7 @@ def record_take_verdict(
     clock = Clock()
     status = Take.Status.APPROVED if verdict == "approved" else Take.Status.REJECTED
     with transaction.atomic():
-        updated = Take.objects.filter(
-            pk=take_id, version=expected_version, status__in=TAKE_REVIEWABLE
-        ).update(
-            status=status,
-            status_reason=reason,
-            version=F("version") + 1,
-            updated_at=timezone.now(),
-        )
-        take = Take.objects.select_related("shot").get(pk=take_id)
-        if not updated:
-            if take.version != expected_version:
-                raise StaleTakeError(take)
-            raise InvalidTransitionError(
-                f"Take {take.number} is {take.get_status_display().lower()}; "
-                "it can be reviewed once it is ready."
-            )
+        take = _move_reviewed_take(take_id, expected_version, status, reason)
         set_shot_status(
             take.shot_id, SHOT_STATUS_FOR_TAKE[status], reason=reason, only_if_current=take
         )
@@ -87,6 +72,51 @@ def record_take_verdict(
             detail={"verdict": verdict, "version": take.version},
         )
         update_brief_after_review(take.shot.brief_id)
+    return take
+
+
+def route_take_to_lead(
+    *, take_id: int, expected_version: int, reason: str, actor: str = "review"
+) -> Take:
+    """Route a take whose directors disagree to a lead director, naming both verdicts."""
+    clock = Clock()
+    with transaction.atomic():
+        take = _move_reviewed_take(take_id, expected_version, Take.Status.ROUTED, reason)
+        set_shot_status(take.shot_id, Shot.Status.NEEDS_HUMAN, reason=reason, only_if_current=take)
+        log_handoff(
+            brief_id=take.shot.brief_id,
+            shot_id=take.shot_id,
+            take_id=take.pk,
+            step=Step.REVIEW,
+            outcome=Outcome.ROUTED,
+            clock=clock,
+            owner=actor,
+            confidence=take.confidence,
+            reasons=[reason],
+            detail={"verdict": "disputed", "version": take.version},
+        )
+        update_brief_after_review(take.shot.brief_id)
+    return take
+
+
+def _move_reviewed_take(take_id: int, expected_version: int, status: str, reason: str) -> Take:
+    """Move a reviewable take at the version its decider saw; raise when it changed or is busy."""
+    updated = Take.objects.filter(
+        pk=take_id, version=expected_version, status__in=TAKE_REVIEWABLE
+    ).update(
+        status=status,
+        status_reason=reason,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    take = Take.objects.select_related("shot").get(pk=take_id)
+    if not updated:
+        if take.version != expected_version:
+            raise StaleTakeError(take)
+        raise InvalidTransitionError(
+            f"Take {take.number} is {take.get_status_display().lower()}; "
+            "it can be reviewed once it is ready."
+        )
     return take
 
 

@@ -22,7 +22,13 @@ from retrieval.models import IP, Asset
 from retrieval.selectors import search_assets as hybrid_search
 from review.selectors import QueueFilters
 from review.selectors import review_queue as queue
-from review.services import DecisionConflict, ReviewError, decide, may_promote
+from review.services import (
+    DecisionConflict,
+    ReviewError,
+    decide,
+    may_promote,
+    take_signoff,
+)
 from review.services import add_note as pin_note
 from review.services import promote_take as promote
 from studio.roles import Role, has_role, roles_of
@@ -396,6 +402,7 @@ def decide_take(*, user: Any, take_id: int, data: schemas.DecisionIn) -> schemas
     except ReviewError as exc:
         raise ApiError(409, str(exc)) from exc
     take.refresh_from_db()
+    state = take_signoff(take=take)
     return schemas.DecisionOut(
         id=decision.pk,
         take=take_out(take),
@@ -404,6 +411,13 @@ def decide_take(*, user: Any, take_id: int, data: schemas.DecisionIn) -> schemas
         reason_text=decision.reason_text,
         decided_by=_name(user),
         created_at=decision.created_at,
+        effect=decision.effect,
+        signoff=schemas.SignOffOut(
+            required=state.needed,
+            signed_by=state.signed_by,
+            awaited=state.awaited,
+            disputed=state.disputed,
+        ),
     )
 
 

@@ -206,6 +206,13 @@ class DecisionIn(Schema):
     )
 
 
+class SignOffOut(Schema):
+    required: int = Field(description="Approvals from different directors the shot needs")
+    signed_by: list[str]
+    awaited: int = Field(description="Approvals still missing")
+    disputed: bool = Field(description="Directors disagree; a lead director decides")
+
+
 class DecisionOut(Schema):
     id: int
     take: TakeOut
@@ -214,3 +221,5 @@ class DecisionOut(Schema):
     reason_text: str
     decided_by: str
     created_at: datetime
+    effect: str = Field(description="moved, signed (others awaited), disputed or ruled")
+    signoff: SignOffOut

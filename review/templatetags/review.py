@@ -7,6 +7,7 @@ from django import template
 from django.urls import reverse
 
 from retrieval.selectors import rights_block_reason
+from review.signoff import SignOff, sign_off
 
 register = template.Library()
 
@@ -25,6 +26,12 @@ def card_take(shot, shown_take_id=None):
         if take.is_current:
             return take
     return takes[-1] if takes else None
+
+
+@register.simple_tag
+def take_signoff(take, brief) -> SignOff:
+    """Return where the take's sign-off stands, from the card's prefetched decision trail."""
+    return sign_off(getattr(take, "decision_trail", ()), needed=brief.approvals_needed)
 
 
 # Any number that cannot be a real primary key, to find where the pk sits in a URL pattern.

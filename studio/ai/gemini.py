@@ -32,6 +32,8 @@ from studio.ai.types import (
     Plan,
     PlanRequest,
     Reference,
+    Revision,
+    RevisionRequest,
     ShotSpec,
     TransientProviderError,
 )
@@ -199,6 +201,63 @@ class GeminiPlanner:
             model=self.model,
             input_tokens=(usage.prompt_token_count or 0) if usage else 0,
             output_tokens=(usage.candidates_token_count or 0) if usage else 0,
+        )
+
+
+class _RevisionOut(BaseModel):
+    prompt: str
+    negative_prompt: str
+    answered_note_ids: list[int]
+
+
+_REVISER_INSTRUCTION = (
+    "You revise a text-to-video prompt so the next take answers a director's review notes. "
+    "Keep what the notes do not mention; make each fix concrete and visual; move things the "
+    "notes want gone into the negative prompt. Return only the notes your prompt answers."
+)
+
+
+class GeminiReviser:
+    """Propose a revised prompt from review notes with a Gemini model and a JSON schema."""
+
+    def __init__(self, client: genai.Client, model: str = "gemini-2.5-flash") -> None:
+        self.client = client
+        self.model = model
+
+    def revise(self, request: RevisionRequest) -> Revision:
+        """Return the model's revised prompt; refuse an empty one or notes it was not given."""
+        notes = "\n".join(
+            f"- [note {n.note_id}] at {n.start_s:.2f} s"
+            + (f" to {n.end_s:.2f} s" if n.end_s is not None else "")
+            + (f", frame region x,y,w,h = {n.region}" if n.region else "")
+            + f": {n.body}"
+            for n in request.notes
+        )
+        with _provider_errors():
+            response = self.client.models.generate_content(
+                model=self.model,
+                contents=(
+                    f"Prompt: {request.prompt}\nNegative prompt: {request.negative_prompt}\n"
+                    f"Notes:\n{notes or '- none'}"
+                ),
+                config=gt.GenerateContentConfig(
+                    system_instruction=_REVISER_INSTRUCTION,
+                    response_mime_type="application/json",
+                    response_schema=_RevisionOut,
+                    temperature=0.2,
+                ),
+            )
+        out = _parse(_RevisionOut, response.text, "revision")
+        given = {n.note_id for n in request.notes}
+        if not out.prompt.strip():
+            raise MalformedOutputError("revision: empty prompt")
+        if not set(out.answered_note_ids) <= given:
+            raise MalformedOutputError("revision: answers notes it was not given")
+        return Revision(
+            prompt=out.prompt.strip(),
+            negative_prompt=out.negative_prompt.strip(),
+            answered_note_ids=tuple(sorted(set(out.answered_note_ids))),
+            model=self.model,
         )
 
 

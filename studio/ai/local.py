@@ -19,10 +19,13 @@ from studio.ai.types import (
     EmbedTask,
     GenerationRequest,
     GenerationStatus,
+    NoteSpec,
     PermanentProviderError,
     Plan,
     PlanRequest,
     Reference,
+    Revision,
+    RevisionRequest,
     ShotSpec,
 )
 
@@ -151,6 +154,56 @@ def _tone_of(text: str) -> str | None:
         if key in _CAMERA_BY_TONE:
             return key
     return None
+
+
+# A note that asks for something to go away becomes a negative-prompt term, not a prompt fix.
+_REMOVAL = re.compile(
+    r"^(?:please\s+)?(?:no|remove|lose|avoid|drop|get rid of|without|don't show|do not show)\s+",
+    re.IGNORECASE,
+)
+_REVISION_MARK = "\n\nReview fixes: "
+
+
+class LocalReviser:
+    """Rewrite a prompt from review notes by rule: fixes with their time and place, removals."""
+
+    model = "local-reviser-1"
+
+    def revise(self, request: RevisionRequest) -> Revision:
+        """Append each note as a located fix, or as a negative term when it asks for a removal."""
+        # Re-prompting a revised take replaces its fixes rather than stacking them.
+        base = request.prompt.split(_REVISION_MARK)[0].rstrip()
+        fixes, removals = [], []
+        for note in request.notes:
+            body = " ".join(note.body.split()).rstrip(".!")
+            removal = _REMOVAL.match(body)
+            if removal:
+                removals.append(body[removal.end() :].strip())
+            else:
+                fixes.append(f"{_where(note)}: {body[:1].lower()}{body[1:]}")
+        prompt = base + (_REVISION_MARK + "; ".join(fixes) + "." if fixes else "")
+        terms = [t.strip() for t in request.negative_prompt.split(",") if t.strip()]
+        terms += [term for term in removals if term.lower() not in {t.lower() for t in terms}]
+        return Revision(
+            prompt=prompt,
+            negative_prompt=", ".join(terms),
+            answered_note_ids=tuple(note.note_id for note in request.notes),
+            model=self.model,
+        )
+
+
+def _where(note: NoteSpec) -> str:
+    """Say when (and where in the frame) a note applies, e.g. "1.5-2.0 s, upper left"."""
+    when = f"{note.start_s:.1f} s"
+    if note.end_s is not None and note.end_s > note.start_s:
+        when = f"{note.start_s:.1f}-{note.end_s:.1f} s"
+    if note.region is None:
+        return f"at {when}"
+    x, y, w, h = note.region
+    row = ("upper", "middle", "lower")[min(int((y + h / 2) * 3), 2)]
+    column = ("left", "centre", "right")[min(int((x + w / 2) * 3), 2)]
+    place = "centre" if (row, column) == ("middle", "centre") else f"{row} {column}"
+    return f"at {when}, {place} of the frame"
 
 
 def default_ops_dir() -> Path:

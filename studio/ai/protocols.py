@@ -14,6 +14,8 @@ from studio.ai.types import (
     Plan,
     PlanRequest,
     Reference,
+    Revision,
+    RevisionRequest,
 )
 
 
@@ -22,6 +24,14 @@ class Planner(Protocol):
 
     def plan(self, request: PlanRequest) -> Plan:
         """Turn a beat and its references into shots."""
+        ...
+
+
+class Reviser(Protocol):
+    model: str
+
+    def revise(self, request: RevisionRequest) -> Revision:
+        """Propose a revised prompt for the next take that answers the review notes."""
         ...
 
 

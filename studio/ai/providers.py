@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 
 from studio.ai import faults, local
-from studio.ai.protocols import Captioner, Critic, Embedder, Generator, Planner
+from studio.ai.protocols import Captioner, Critic, Embedder, Generator, Planner, Reviser
 
 
 def provider_name() -> str:
@@ -32,6 +32,13 @@ def get_planner() -> Planner:
         inner = local.LocalPlanner()
     injector = get_fault_injector()
     return faults.FaultyPlanner(inner, injector) if injector else inner
+
+
+def get_reviser() -> Reviser:
+    """Return the configured reviser (it plans the next take's prompt from review notes)."""
+    if provider_name() == "gemini":
+        return _gemini("reviser", _setting("GEMINI_PLANNER_MODEL", "gemini-2.5-flash"))
+    return local.LocalReviser()
 
 
 def get_generator() -> Generator:
@@ -138,6 +145,8 @@ def _build_gemini(
     client = gemini.make_client(api_key=api_key, base_url=base_url, **_retry_options())
     if role == "planner":
         return gemini.GeminiPlanner(client, model)
+    if role == "reviser":
+        return gemini.GeminiReviser(client, model)
     if role == "critic":
         return gemini.GeminiCritic(client, model)
     if role == "captioner":

@@ -124,6 +124,37 @@ class Critique:
     criteria: tuple[CriterionVerdict, ...] = ()
 
 
+@dataclass(frozen=True)
+class NoteSpec:
+    """One review note on a take: what was said, when, and where in the frame."""
+
+    note_id: int
+    body: str
+    start_s: float
+    end_s: float | None = None
+    # (x, y, w, h) as fractions of the frame.
+    region: tuple[float, float, float, float] | None = None
+
+
+@dataclass(frozen=True)
+class RevisionRequest:
+    """A take's prompt and the notes a revised prompt should answer."""
+
+    prompt: str
+    negative_prompt: str
+    notes: tuple[NoteSpec, ...]
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A proposed prompt for the next take and the notes it answers."""
+
+    prompt: str
+    negative_prompt: str
+    answered_note_ids: tuple[int, ...]
+    model: str
+
+
 class ProviderError(Exception):
     """A model provider failed."""
 

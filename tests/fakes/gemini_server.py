@@ -295,6 +295,15 @@ def _generate_content(received: Received) -> dict[str, Any]:
             for n in range(count)
         ]
         return _candidate(json.dumps({"shots": shots}), len(prompt) // 4, 40 * count)
+    if "answered_note_ids" in properties:
+        notes = [int(n) for n in re.findall(r"\[note (\d+)\]", prompt)]
+        original = re.search(r"Prompt: (.*)", prompt).group(1)
+        revision = {
+            "prompt": f"{original} Revised to answer {len(notes)} note(s).",
+            "negative_prompt": "smearing",
+            "answered_note_ids": notes,
+        }
+        return _candidate(json.dumps(revision), len(prompt) // 4, 40)
     if "score" in properties:
         answer: dict[str, Any] = {"score": 0.82, "reasons": ["on palette", "subject is clear"]}
         if "criteria" in properties:

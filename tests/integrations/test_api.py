@@ -262,6 +262,29 @@ def test_only_directors_decide_and_a_stale_version_is_409(client, auth):
     assert Decision.objects.filter(take=take, applied=False).count() == 1
 
 
+def test_decision_answer_carries_the_sign_off_when_two_directors_must_approve(client, auth):
+    # Given a take whose brief needs two directors' approval
+    take = first_take(board_brief(shots=1, required_approvals=2))
+    url = f"/api/v1/takes/{take.pk}/decision"
+    approve = {"verdict": "approved", "expected_version": 1}
+
+    # When two directors approve the version they saw
+    first = client.post(url, approve, content_type="application/json", headers=auth(director()))
+    ana = director(first_name="Ana", last_name="Reyes")
+    second = client.post(url, approve, content_type="application/json", headers=auth(ana))
+
+    # Then the first is a sign-off awaiting one more, and the second approves the take
+    assert first.status_code == 201, first.content
+    assert first.json()["effect"] == "signed"
+    assert first.json()["take"]["status"] == "ready"
+    assert first.json()["signoff"]["awaited"] == 1
+    assert second.json()["effect"] == "moved"
+    assert second.json()["take"]["status"] == "approved"
+    assert second.json()["signoff"]["required"] == 2
+    assert second.json()["signoff"]["signed_by"][-1] == "Ana Reyes"
+    assert second.json()["signoff"]["disputed"] is False
+
+
 def test_rate_limit_answers_429_with_retry_after(client, auth, settings):
     settings.API_RATE_LIMIT = 3
     headers = auth(producer())

@@ -286,7 +286,7 @@ def test_reprompt_form_is_prefilled_from_the_take_and_its_notes(client):
     html = client.get(reverse("review:reprompt", args=[take.pk])).content.decode()
 
     assert "Shot 1: the pier at dusk." in html
-    assert "Address the review notes: Warmer light (at 1.5s)." in html
+    assert "Review fixes: at 1.5 s: warmer light." in html
     assert html.count("checked") >= 2
 
 
