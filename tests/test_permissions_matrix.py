@@ -14,13 +14,16 @@ from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.shortcuts import resolve_url
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from integrations import mcp_server
 from integrations.api.routes import api
+from review.models import CutRender, Playlist, PlaylistItem
 from tests.factories.access import ROLES, World, access_world
+from tests.factories.briefs import clip_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +47,23 @@ READY_SHOT = lambda w: w.ready.shot_id  # noqa: E731
 ASSET = lambda w: w.asset.pk  # noqa: E731
 IP_SLUG = lambda w: w.ip.slug  # noqa: E731
 POLICY = lambda w: w.policy.pk  # noqa: E731
+
+
+def ready_cut(world: World) -> CutRender:
+    """A rendered approved cut of the first producer's brief."""
+    cut = CutRender.objects.create(
+        brief=world.brief, key="matrix", status=CutRender.Status.READY, duration_s=4.0
+    )
+    cut.file.save("cut.mp4", ContentFile(clip_bytes()))
+    return cut
+
+
+def playlist(world: World) -> Playlist:
+    """A dailies playlist holding the first producer's ready shot."""
+    session = Playlist.objects.create(name="Matrix dailies", created_by=world.users["director"])
+    PlaylistItem.objects.create(playlist=session, shot_id=world.ready.shot_id, position=1)
+    return session
+
 
 #          name: (method, path, expected per role)
 PAGES: dict[str, tuple[str, Path, str]] = {
@@ -130,6 +150,28 @@ PAGES: dict[str, tuple[str, Path, str]] = {
         "POST",
         url("review:make_current", APPROVED),
         "L 403 403 302 302 403 302",
+    ),
+    # The sequence player and the approved cut: whoever may see the board.
+    "review:sequence": ("GET", url("review:sequence", BRIEF), "L 200 404 200 200 403 200"),
+    "review:cut_request": ("POST", url("review:cut_request", BRIEF), "L 302 404 302 302 403 302"),
+    "review:cut_status": ("GET", url("review:cut_status", BRIEF), "L 200 404 200 200 403 200"),
+    "review:cut_file": (
+        "GET",
+        lambda w: reverse("review:cut_file", args=[ready_cut(w).pk]),
+        "L 200 404 200 200 403 200",
+    ),
+    # Dailies sessions are a directors' tool.
+    "review:dailies": ("GET", url("review:dailies"), "L 403 403 200 200 403 200"),
+    "review:playlist": (
+        "GET",
+        lambda w: reverse("review:playlist", args=[playlist(w).pk]),
+        "L 403 403 200 200 403 200",
+    ),
+    # Bring your own take: the brief's producer and directors; an empty form goes back.
+    "review:upload_take": (
+        "POST",
+        url("review:upload_take", READY_SHOT),
+        "L 302 404 302 302 403 302",
     ),
     # Promotion writes the catalog: catalog admins who can see the take (here: the superuser).
     "review:promote": ("POST", url("review:promote", APPROVED), "L 403 404 403 403 403 302"),

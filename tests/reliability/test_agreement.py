@@ -90,7 +90,8 @@ def test_dashboard_shows_the_agreement_table_and_its_csv(client, db):
     ana = director(first_name="Ana", last_name="Reyes")
     bo = director(first_name="Bo", last_name="Lind")
     decided([(A, A)] * 4 + [(A, R)] * 2 + [(R, A)] * 1 + [(R, R)] * 3, ana, bo)
-    client.force_login(producer())
+    # A director sees every brief's figures (a producer only their own briefs').
+    client.force_login(director())
 
     page = client.get(reverse("reliability:dashboard")).content.decode()
     download = client.get(reverse("reliability:csv", args=["director-agreement"]))
