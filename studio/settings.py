@@ -129,7 +129,19 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
-if DATABASE_URL:
+# Under uvicorn (ASGI) Django cannot reuse persistent connections: each request may run on a
+# new thread and opens its own, until Postgres refuses more (bench/load.py hit "too many
+# clients" with 4 workers). Serve ASGI with a pool instead: DATABASE_POOL_SIZE connections per
+# process at most (0 keeps the persistent connections WSGI, workers and tests use).
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 0)
+if DATABASE_URL and DATABASE_POOL_SIZE:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_SIZE,
+        "timeout": env_int("DATABASE_POOL_TIMEOUT_S", 10),
+    }
+elif DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 elif PRODUCTION:
     raise ImproperlyConfigured("DATABASE_URL must be set when STUDIO_ENV=production.")
