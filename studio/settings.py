@@ -357,6 +357,17 @@ PIPELINE_ON_TAKE_READY = env_str("PIPELINE_ON_TAKE_READY", "review.autonomy.on_t
 # --- Review: board, decisions, reliability, autonomy (review/) ---------------------------------
 # Review board: how often an open board asks "anything new?" (a 204 when nothing changed).
 REVIEW_POLL_SECONDS = env_int("REVIEW_POLL_SECONDS", 4)
+# Rendered compact board cards, keyed by everything they show (templates/review/board.html).
+# Per process; big enough for a few boards of 500 (the default cache keeps only 300 entries).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "fragments",
+        "TIMEOUT": 600,
+        "OPTIONS": {"MAX_ENTRIES": env_int("REVIEW_CARD_CACHE_ENTRIES", 5000)},
+    },
+}
 # Reliability alerts (review/alerts.py): a step whose pass rate over the window falls below its
 # threshold opens an alert (dashboard banner + "step.degraded" event); too few attempts say nothing.
 RELIABILITY_ALERT_WINDOW_MINUTES = env_int("RELIABILITY_ALERT_WINDOW_MINUTES", 60)
