@@ -106,12 +106,16 @@ def reusable(socket_dir: str, rows: int) -> bool:
 
     try:
         with psycopg.connect(host=socket_dir, user="postgres", dbname=DB_NAME) as conn:
-            return conn.execute("SELECT count(*) FROM retrieval_asset").fetchone()[0] == rows
+            if conn.execute("SELECT count(*) FROM retrieval_asset").fetchone()[0] == rows:
+                return True
     except psycopg.Error:
-        admin_sql(
-            socket_dir, f'DROP DATABASE IF EXISTS "{DB_NAME}"', f'CREATE DATABASE "{DB_NAME}"'
-        )
-        return False
+        pass
+    admin_sql(
+        socket_dir,
+        f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)',
+        f'CREATE DATABASE "{DB_NAME}"',
+    )
+    return False
 
 
 class Corpus:
