@@ -62,7 +62,10 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="keep the database and reuse it on the next run"
     )
+    parser.add_argument("--database", default="bench_retrieval", help="the benchmark's database")
     args = parser.parse_args()
+    global DB_NAME
+    DB_NAME = args.database
     if args.reuse:
         from bench.support import start_server
 
