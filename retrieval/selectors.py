@@ -286,7 +286,10 @@ def _text_ranked_sql(*, text: str, filters: str, params: list, pool: int) -> tup
     common words (see RETRIEVAL_COMMON_WORD_SHARE) and the assets matching its distinctive words
     fill the list on their own, only those are ranked: scoring every asset that merely says
     "night" cost more than the rest of the search together. When they do not fill it (a
-    selective rights filter, a vague query) every match is ranked, as before.
+    selective rights filter, a vague query) every match is ranked, as before, starting from
+    the cleared assets (text_cleared, read only then, each asset by its key) rather than from
+    every asset that shares a word with the query: at the 0.5% filter of bench/retrieval.py that
+    took the statement from 30 to 14 ms of server time.
     """
     query = _or_query(text)
     rare, common = _split_common_words(text)
@@ -312,13 +315,18 @@ def _text_ranked_sql(*, text: str, filters: str, params: list, pool: int) -> tup
                 websearch_to_tsquery('english', %s) q
                 WHERE a.search_document @@ %s::tsquery AND a.search_document @@ q AND {filters}
                 ORDER BY relevance DESC, a.id LIMIT %s
+            ), text_cleared AS MATERIALIZED (
+                SELECT a.id AS asset_id, a.search_document
+                FROM retrieval_rights r
+                CROSS JOIN LATERAL (
+                    SELECT * FROM retrieval_asset a WHERE a.id = r.asset_id OFFSET 0
+                ) a
+                WHERE {filters}
             ), text_all AS (
-                SELECT a.id AS asset_id, {rank} AS relevance
-                FROM retrieval_asset a
-                JOIN retrieval_rights r ON r.asset_id = a.id,
-                websearch_to_tsquery('english', %s) q
-                WHERE a.search_document @@ q AND {filters}
-                ORDER BY relevance DESC, a.id
+                SELECT c.asset_id, ts_rank_cd(c.search_document, q) AS relevance
+                FROM text_cleared c, websearch_to_tsquery('english', %s) q
+                WHERE c.search_document @@ q
+                ORDER BY relevance DESC, c.asset_id
                 LIMIT CASE WHEN (SELECT count(*) FROM text_distinctive) < %s THEN %s ELSE 0 END
             ), text_hits AS (
                 SELECT * FROM text_distinctive
@@ -328,7 +336,7 @@ def _text_ranked_sql(*, text: str, filters: str, params: list, pool: int) -> tup
                 SELECT asset_id, row_number() OVER (ORDER BY relevance DESC, asset_id) AS rank
                 FROM text_hits
             )"""
-    return sql, [query, rare_query, *params, pool, query, *params, pool, pool, pool]
+    return sql, [query, rare_query, *params, pool, *params, query, pool, pool, pool]
 
 
 def _split_common_words(text: str) -> tuple[list[str], list[str]]:
