@@ -382,6 +382,7 @@ def report(args, stats: dict, checks: dict) -> None:
     figures = {
         "rps": round(figure("Aggregated", "Requests/s"), 1),
         "p95_ms_board": figure("board", "95%"),
+        "p95_ms_board_first_load": figure("board, first load", "95%"),
         "p95_ms_card": figure("card", "95%"),
         "p95_ms_poll": figure("poll 204", "95%"),
         "p95_ms_poll_changed": figure("poll 200", "95%"),
