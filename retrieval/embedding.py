@@ -51,16 +51,26 @@ def configured_space() -> EmbeddingSpace:
 
 
 def create_space_index(space: EmbeddingSpace) -> None:
-    """Create the space's partial HNSW index (cheap: the space has no rows yet)."""
+    """Create the space's partial HNSW index (cheap: the space has no rows yet).
+
+    The index holds half-precision copies of the vectors: half the size and build time, and
+    search re-ranks its candidates by the full-precision distance (bench/retrieval.py measured
+    the same recall@10 as a full-precision index).
+    """
     with connection.cursor() as cursor:
         # Postgres refuses DDL on a table with deferred FK checks pending in this transaction.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(
-            f"CREATE INDEX IF NOT EXISTS {space.index_name} ON retrieval_assetembedding "
-            f"USING hnsw ((vector::vector({int(space.dimensions)})) vector_cosine_ops) "
-            f"WHERE space_id = {int(space.pk)}"
-        )
+        cursor.execute(space_index_sql(space))
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def space_index_sql(space: EmbeddingSpace) -> str:
+    """Return the CREATE INDEX statement of the space's HNSW index (search_assets' expression)."""
+    return (
+        f"CREATE INDEX IF NOT EXISTS {space.index_name} ON retrieval_assetembedding "
+        f"USING hnsw ((vector::halfvec({int(space.dimensions)})) halfvec_cosine_ops) "
+        f"WHERE space_id = {int(space.pk)}"
+    )
 
 
 def drop_space_index(space: EmbeddingSpace) -> None:

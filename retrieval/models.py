@@ -177,6 +177,14 @@ class Rights(models.Model):
                 name="rights_worldwide_or_territories",
             ),
         ]
+        # The rights filter is "worldwide OR territories @> [x]": one index per arm, so a
+        # filter passing few rows is found by a bitmap OR instead of reading every row.
+        indexes = [
+            GinIndex(fields=["territories"], name="rights_territories_idx"),
+            models.Index(
+                fields=["asset"], condition=models.Q(worldwide=True), name="rights_worldwide_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.licence} ({self.holder})"

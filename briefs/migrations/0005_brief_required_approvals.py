@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('briefs', '0004_shot_characters_and_grounding'),
-        ('retrieval', '0004_ip_required_approvals'),
+        ('retrieval', '0005_ip_required_approvals'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

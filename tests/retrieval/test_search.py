@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from retrieval import embedding
 from retrieval.models import Asset
@@ -156,7 +157,7 @@ def test_search_plan_uses_the_space_index():
         cursor.execute(
             "EXPLAIN SELECT asset_id FROM retrieval_assetembedding e "
             f"WHERE e.space_id = {space.pk} "
-            f"ORDER BY (e.vector::vector({space.dimensions})) <=> %s::vector({space.dimensions}) "
+            f"ORDER BY (e.vector::halfvec({space.dimensions})) <=> %s::halfvec({space.dimensions}) "
             "LIMIT 10",
             ["[" + ",".join(["0.1"] * space.dimensions) + "]"],
         )
@@ -174,3 +175,49 @@ def test_queries_with_search_syntax_or_punctuation_do_not_break_search():
         assert [hit.asset for hit in hits] in ([asset], [])
 
     assert search_assets(ip=ip, query='"lantern"', on_date=ON)[0].text_rank == 1
+
+
+def test_common_words_neither_crowd_out_distinctive_ones_nor_go_missing(settings):
+    # given 60 assets that all say "night" and two that also name the lighthouse
+    settings.RETRIEVAL_COMMON_WORD_SHARE = 0.2
+    settings.RETRIEVAL_CANDIDATES = 50
+    ip = IPFactory()
+    for n in range(60):
+        embedded_asset(ip=ip, title=f"Night harbour scene {n}")
+    lighthouse = {embedded_asset(ip=ip, title=f"Lighthouse at night {n}").pk for n in range(2)}
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE retrieval_asset")  # the planner's word statistics
+
+    # when a brief asks for the lighthouse at night
+    with CaptureQueriesContext(connection) as queries:
+        hits = search_assets(ip=ip, query="the lighthouse at night", k=62, on_date=ON)
+
+    # then "night" counted as common, the lighthouse assets lead the text list, and "night"
+    # alone still fills the rest of it
+    assert any("text_distinctive" in q["sql"] for q in queries.captured_queries)
+    by_text_rank = sorted((h for h in hits if h.text_rank), key=lambda h: h.text_rank)
+    assert {h.asset.pk for h in by_text_rank[:2]} == lighthouse
+    assert len(by_text_rank) == 62
+
+
+def test_filtered_hybrid_search_matches_an_exact_scan_when_the_filter_passes_few_assets():
+    # given 300 assets of which only 6 are cleared in France, with the HNSW index in use
+    rng = random.Random(5)
+    ip = IPFactory()
+    words = ["harbour", "lantern", "tide", "gull", "rope", "net", "mist", "quay", "sail", "storm"]
+    for n in range(300):
+        asset = embedded_asset(ip=ip, title=" ".join(rng.sample(words, 3)) + f" {n}", rights=None)
+        RightsFactory(asset=asset, worldwide=n % 50 == 0, territories=[] if n % 50 == 0 else ["JP"])
+    space = embedding.active_space()
+
+    force_index_scans()
+
+    # when searched in vector and hybrid mode
+    for query in ["harbour lantern", "storm gull"]:
+        exact = exact_top(space, query, ip, k=10)
+        vector = search_assets(ip=ip, query=query, k=10, territory="FR", on_date=ON, mode="vector")
+        hybrid = search_assets(ip=ip, query=query, k=10, territory="FR", on_date=ON)
+
+        # then neither list is short and both hold exactly the cleared assets, nearest first
+        assert [h.asset.pk for h in vector] == exact
+        assert {h.asset.pk for h in hybrid} == set(exact)

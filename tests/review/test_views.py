@@ -52,6 +52,32 @@ def test_full_board_costs_a_fixed_number_of_queries(client, django_assert_max_nu
     assert "last: Ana approved" in html
 
 
+def test_reloaded_board_shows_each_change_to_a_card_never_a_stale_copy(client):
+    # given a board a director has already loaded once (its compact cards are now cached)
+    brief = board_brief(shots=3, notes_per_take=0)
+    signed_in(client, director(first_name="Ana"))
+    url = reverse("review:board", args=[brief.pk])
+    first = client.get(url).content.decode()
+    assert "last: Ana" not in first and "1 note ·" not in first
+
+    # when one take is approved and another gets a note
+    services.decide(
+        take=take_of(brief, 1),
+        user=director(first_name="Ana"),
+        verdict="approved",
+        expected_version=1,
+    )
+    services.add_note(
+        take=take_of(brief, 2), user=producer(), body="Fog too thin", timecode_start=1
+    )
+
+    # then the next load shows both changes, and the third card as it was
+    html = client.get(url).content.decode()
+    assert html.count("last: Ana approved") == 1
+    assert html.count("1 note · 1 take") == 1
+    assert html.count("0 notes · 1 take") == 2
+
+
 def test_every_card_opened_in_full_at_once_still_costs_a_fixed_number_of_queries(
     client, django_assert_max_num_queries
 ):

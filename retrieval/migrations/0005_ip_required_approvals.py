@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('retrieval', '0003_embedding_vector_storage_plain'),
+        ('retrieval', '0004_rights_filter_indexes_halfvec_space_index'),
     ]
 
     operations = [
