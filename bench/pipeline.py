@@ -227,7 +227,7 @@ def measure_overhead(producer, briefs: int, shots: int, profile: bool = False) -
     # The tiny clip is not on the demo palette; the checks' thresholds are not under test here.
     # Warm up as a long-running worker is: URL resolver, imports, template and query caches.
     [warm_up] = make_briefs(ip=lanternfall(), producer=producer, count=1, shots=1, prefix="Warm")
-    with override_settings(PIPELINE_MAX_PALETTE_DISTANCE=1.0, PIPELINE_MIN_CRITIC_SCORE=0):
+    with override_settings(PIPELINE_MIN_CRITIC_SCORE=0):
         pipeline.run_inline(
             warm_up,
             providers=pipeline.Providers(planner=planner, generator=generator, critic=critic),
@@ -240,7 +240,7 @@ def measure_overhead(producer, briefs: int, shots: int, profile: bool = False) -
     progress(f"overhead: {briefs} briefs x {shots} shots in-process with instant providers")
     try:
         with (
-            override_settings(PIPELINE_MAX_PALETTE_DISTANCE=1.0, PIPELINE_MIN_CRITIC_SCORE=0),
+            override_settings(PIPELINE_MIN_CRITIC_SCORE=0),
             CaptureQueriesContext(connection) as queries,
         ):
             profiler = cProfile.Profile(time.process_time) if profile else None
@@ -304,7 +304,6 @@ def measure_through_workers(producer, env: dict[str, str], scratch: Path, briefs
         **env,
         "BENCH_WORKER_STATS": str(stats_dir),
         # As the in-process run: the tiny clip is not on the palette, the critic is a stub.
-        "PIPELINE_MAX_PALETTE_DISTANCE": "1.0",
         "PIPELINE_MIN_CRITIC_SCORE": "0",
     }
     progress(f"workers: starting {WORKERS} worker processes with instant providers")

@@ -22,7 +22,6 @@ def gemini(db, settings, fake_gemini, tmp_path):
     settings.AI_PROVIDER = "gemini"
     settings.GEMINI_API_KEY = "test-key"
     settings.GEMINI_BASE_URL = fake_gemini.url
-    settings.PIPELINE_MAX_PALETTE_DISTANCE = 1.0  # the fake renders without a palette
     fake_gemini.ip = ip
     return fake_gemini
 

@@ -68,9 +68,9 @@ def test_production_profile_refuses_debug():
         ("DJANGO_DEBUG", "perhaps", "DJANGO_DEBUG='perhaps' is not a boolean"),
         ("PIPELINE_LEASE_SECONDS", "5m", "PIPELINE_LEASE_SECONDS='5m' is not an integer"),
         (
-            "PIPELINE_MAX_PALETTE_DISTANCE",
+            "PIPELINE_MIN_CRITIC_SCORE",
             "far",
-            "PIPELINE_MAX_PALETTE_DISTANCE='far' is not a number",
+            "PIPELINE_MIN_CRITIC_SCORE='far' is not a number",
         ),
     ],
 )
