@@ -18,6 +18,7 @@ from briefs.models import Brief, Take
 from integrations.models import ApiToken
 from integrations.tokens import token_create, token_revoke
 from reliability import autonomy
+from reliability import demo as reliability_demo
 from reliability.models import AutonomyPolicy, ReliabilityAlert
 from retrieval import demo as catalog_demo
 from retrieval.models import IP, Asset
@@ -60,10 +61,11 @@ def world(transactional_db, settings, tmp_path) -> World:
     other = ready_take(
         shot=take.shot, number=2, prompt=take.prompt + " Lanterns lit.", is_current=False
     )
-    admin_user = get_user_model().objects.get(username="catalog")
-    policy = autonomy.policy_create(user=admin_user, min_decisions=5, bar=0.6)
+    reliability_demo.seed(stdout=out)
+    lead = get_user_model().objects.get(username="director")
+    policy = autonomy.policy_create(user=lead, min_decisions=35, bar=0.9)
     autonomy.policy_update(
-        policy=policy, user=admin_user, mode=AutonomyPolicy.Mode.SHADOW, note="Measure first."
+        policy=policy, user=lead, mode=AutonomyPolicy.Mode.SHADOW, note="Measure first."
     )
     ReliabilityAlert.objects.create(
         step="generate",
