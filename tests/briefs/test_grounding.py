@@ -11,14 +11,6 @@ from tests.factories.retrieval import CharacterFactory, IPFactory, RightsFactory
 
 
 @pytest.fixture
-def local_ai(db, settings, tmp_path):
-    settings.AI_PROVIDER = "local"
-    settings.AI_FAULTS = {}
-    settings.LOCAL_OPS_DIR = tmp_path / "ops"
-    return settings
-
-
-@pytest.fixture
 def harbour(local_ai):
     """An IP with two characters, a portrait of each, and a harbour still showing nobody."""
     ip = IPFactory(name="Lanternfall")

@@ -54,14 +54,6 @@ class PaidGenerator:
 
 
 @pytest.fixture
-def local_ai(db, settings, tmp_path):
-    settings.AI_PROVIDER = "local"
-    settings.AI_FAULTS = {}
-    settings.LOCAL_OPS_DIR = tmp_path / "ops"
-    return settings
-
-
-@pytest.fixture
 def planned_take(local_ai):
     """A brief planned by the local planner, its one take waiting for generation."""
     ip = IPFactory()

@@ -17,14 +17,6 @@ from tests.factories.users import director
 
 
 @pytest.fixture
-def local_ai(db, settings, tmp_path):
-    settings.AI_PROVIDER = "local"
-    settings.AI_FAULTS = {}
-    settings.LOCAL_OPS_DIR = tmp_path / "ops"
-    return settings
-
-
-@pytest.fixture
 def harbour(db):
     """An IP with two embedded, worldwide-cleared references that match the factory beat."""
     ip = IPFactory()
