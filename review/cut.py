@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from fractions import Fraction
 
 import av
-import numpy as np
 from django.core.files import File
 from django.utils import timezone
 from PIL import Image, ImageOps
@@ -71,9 +70,9 @@ def _frames_at_rate(
 
 
 def _silence(samples: int) -> av.AudioFrame:
-    frame = av.AudioFrame.from_ndarray(
-        np.zeros((2, samples), dtype=np.float32), format="fltp", layout="stereo"
-    )
+    frame = av.AudioFrame(format="fltp", layout="stereo", samples=samples)
+    for plane in frame.planes:
+        plane.update(bytes(plane.buffer_size))
     frame.sample_rate = SAMPLE_RATE
     return frame
 
