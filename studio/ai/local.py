@@ -78,7 +78,9 @@ class LocalPlanner:
             framing = _FRAMINGS[index % len(_FRAMINGS)]
             parts = [
                 f"{framing} {beat}.",
-                f"Style: {request.ip_name}, {request.style_notes}." if request.style_notes else "",
+                f"Style: {request.ip_name}, {request.style_notes.rstrip('. ')}."
+                if request.style_notes
+                else "",
                 f"{request.tone} mood." if request.tone else "",
                 f"Palette: {colours}." if colours else "",
                 f"Featuring {', '.join(r.title for r in assigned)}." if assigned else "",
