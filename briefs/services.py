@@ -11,8 +11,7 @@ from django.db import transaction
 
 from briefs import pipeline
 from briefs.models import Brief, Shot
-from retrieval.models import Asset
-from retrieval.selectors import rights_block_reason
+from retrieval.selectors import reference_problem
 from studio.roles import Role, has_role
 
 
@@ -58,17 +57,11 @@ def brief_submit(
         raise BriefError("A budget cap must be more than zero.", field="budget_cap")
     if required_approvals is not None and not 1 <= required_approvals <= 5:
         raise BriefError("From 1 to 5 directors can approve a shot.", field="required_approvals")
-    pinned = list(Asset.objects.filter(pk__in=pinned_reference_ids).select_related("rights"))
-    if len(pinned) != len(set(pinned_reference_ids)):
-        raise BriefError("A pinned reference no longer exists.", field="pinned_references")
-    for asset in pinned:
-        if asset.ip_id != ip.pk:
-            raise BriefError(f"“{asset.title}” belongs to another IP.", field="pinned_references")
-        reason = rights_block_reason(
-            asset, territory=territory, on_date=release_date, use="reference"
-        )
-        if reason:
-            raise BriefError(f"“{asset.title}” is not cleared: {reason}", field="pinned_references")
+    problem = reference_problem(
+        pinned_reference_ids, ip_id=ip.pk, territory=territory, on_date=release_date
+    )
+    if problem:
+        raise BriefError(problem, field="pinned_references")
     brief = Brief.objects.create(
         producer=producer,
         ip=ip,
@@ -88,7 +81,7 @@ def brief_submit(
         # If the first message is lost, the sweeper picks the brief up after this deadline.
         lease_expires_at=pipeline.pickup_deadline(),
     )
-    brief.pinned_references.set(pinned)
+    brief.pinned_references.set(pinned_reference_ids)
     pipeline.schedule([pipeline.NextStep("retrieve", brief.pk)])
     return brief
 

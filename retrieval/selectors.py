@@ -103,6 +103,22 @@ def rights_block_reason(
     return None
 
 
+def reference_problem(
+    asset_ids: Sequence[int], *, ip_id: int, territory: str, on_date: date
+) -> str:
+    """Say why these assets cannot all be references for a brief on `ip_id`, or return ""."""
+    assets = list(Asset.objects.filter(pk__in=asset_ids).select_related("rights"))
+    if len(assets) != len(set(asset_ids)):
+        return "A chosen reference no longer exists."
+    for asset in assets:
+        if asset.ip_id != ip_id:
+            return f"“{asset.title}” belongs to another IP."
+        reason = rights_block_reason(asset, territory=territory, on_date=on_date, use=REFERENCE_USE)
+        if reason:
+            return f"“{asset.title}” is not cleared: {reason}"
+    return ""
+
+
 def search_assets(
     *,
     ip: IP,

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from briefs.models import Brief, Shot, Take
 from briefs.pipeline.budget import check_budget_for
-from briefs.pipeline.grounding import cleared_references, reground
+from briefs.pipeline.grounding import characters_by_name, cleared_references, reground
 from briefs.pipeline.handoffs import Clock, log_handoff
 from briefs.pipeline.leases import lease_seconds
 from briefs.pipeline.scheduling import NextStep, schedule
@@ -107,10 +107,11 @@ def _regrounded(shots: list[Shot], *, owner: str) -> list[Shot]:
     if not ungrounded:
         return shots
     cleared = cleared_references(shots[0].brief)
+    by_name = characters_by_name(shots[0].brief)
     still = []
     for shot in ungrounded:
         clock = Clock()
-        grounding = reground(shot, cleared)
+        grounding = reground(shot, cleared, by_name)
         if grounding.result.passed:
             shot.references.set(grounding.reference_ids)
         else:

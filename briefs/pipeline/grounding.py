@@ -26,6 +26,15 @@ class Grounding:
     result: checks.CheckResult
 
 
+def characters_by_name(brief: Brief) -> dict[str, Character]:
+    """Index the IP's characters by full and first name, lower-cased, as plans name them."""
+    by_name: dict[str, Character] = {}
+    for character in brief.ip.characters.all():
+        by_name[character.name.lower()] = character
+        by_name.setdefault(character.name.split()[0].lower(), character)
+    return by_name
+
+
 def cleared_references(brief: Brief) -> list[Asset]:
     """Return the brief's IP's assets cleared as references for its territory and date."""
     return list(
@@ -43,12 +52,9 @@ def ground_shot(
     names: Sequence[str],
     reference_ids: Sequence[int],
     cleared: Sequence[Asset],
+    by_name: dict[str, Character],
 ) -> Grounding:
     """Resolve a shot's named characters, add their missing references, and check the result."""
-    by_name = {}
-    for character in brief.ip.characters.all():
-        by_name[character.name.lower()] = character
-        by_name.setdefault(character.name.split()[0].lower(), character)
     cast = list(dict.fromkeys(by_name[n.lower()] for n in names if n.lower() in by_name))
     unknown = [n for n in names if n.lower() not in by_name]
     cleared_by_id = {asset.pk: asset for asset in cleared}
@@ -70,7 +76,7 @@ def ground_shot(
     return Grounding(cast, [asset.pk for asset in chosen], result)
 
 
-def reground(shot: Shot, cleared: Sequence[Asset]) -> Grounding:
+def reground(shot: Shot, cleared: Sequence[Asset], by_name: dict[str, Character]) -> Grounding:
     """Ground an existing shot again from the catalog as it is now (rights may have changed).
 
     Its references that show nobody (settings, style) stay; character references are chosen
@@ -82,4 +88,5 @@ def reground(shot: Shot, cleared: Sequence[Asset]) -> Grounding:
         names=[c.name for c in shot.characters.all()],
         reference_ids=[a.pk for a in shot.references.all() if not a.characters.all()],
         cleared=cleared,
+        by_name=by_name,
     )

@@ -15,7 +15,7 @@ from django.utils import timezone
 from briefs import checks
 from briefs.models import Brief, Shot
 from briefs.pipeline.context import Providers
-from briefs.pipeline.grounding import cleared_references, ground_shot
+from briefs.pipeline.grounding import characters_by_name, cleared_references, ground_shot
 from briefs.pipeline.handoffs import Clock, attempt_number, log_handoff
 from briefs.pipeline.leases import claim, finish, lease_seconds, move
 from briefs.pipeline.routing import retry_brief_step
@@ -189,6 +189,7 @@ def _ground(
 ) -> list[tuple[Shot, list[int]]]:
     """Ground every planned shot; return the shots that may be generated, with references."""
     cleared = cleared_references(brief)
+    by_name = characters_by_name(brief)
     ready = []
     for shot, spec in planned:
         clock = Clock()
@@ -198,6 +199,7 @@ def _ground(
             names=spec.characters,
             reference_ids=spec.reference_ids,
             cleared=cleared,
+            by_name=by_name,
         )
         shot.references.set(grounding.reference_ids)
         shot.characters.set(grounding.characters)

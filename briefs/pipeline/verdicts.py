@@ -28,8 +28,7 @@ from briefs.pipeline.states import (
     Step,
 )
 from briefs.pipeline.takes import new_take, set_shot_status
-from retrieval.models import Asset
-from retrieval.selectors import rights_block_reason
+from retrieval.selectors import reference_problem
 from studio.ai import media
 
 
@@ -134,7 +133,12 @@ def start_new_take(
         raise PipelineError("A new take needs a prompt.")
     with transaction.atomic():
         shot = _shot_free_for_a_new_take(shot_id)
-        _refuse_uncleared_references(shot.brief, reference_ids)
+        brief = shot.brief
+        problem = reference_problem(
+            reference_ids, ip_id=brief.ip_id, territory=brief.territory, on_date=brief.release_date
+        )
+        if problem:
+            raise PipelineError(problem)
         take = new_take(
             shot,
             prompt=prompt,
@@ -237,21 +241,6 @@ def _reopen_brief_for_a_new_take(brief_id: int) -> Brief:
         updated_at=timezone.now(),
     )
     return brief
-
-
-def _refuse_uncleared_references(brief: Brief, reference_ids: Sequence[int]) -> None:
-    """Raise unless every reference is the brief's IP's and cleared for its territory and date."""
-    assets = list(Asset.objects.filter(pk__in=reference_ids).select_related("rights"))
-    if len(assets) != len(set(reference_ids)):
-        raise PipelineError("A chosen reference no longer exists.")
-    for asset in assets:
-        if asset.ip_id != brief.ip_id:
-            raise PipelineError(f"“{asset.title}” belongs to another IP.")
-        reason = rights_block_reason(
-            asset, territory=brief.territory, on_date=brief.release_date, use="reference"
-        )
-        if reason:
-            raise PipelineError(f"“{asset.title}” is not cleared for this brief: {reason}")
 
 
 def set_current_take(*, take_id: int) -> Take:

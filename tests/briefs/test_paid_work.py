@@ -295,7 +295,7 @@ def test_a_reprompt_cannot_send_a_reference_not_cleared_for_the_brief(db):
     french_only.rights.delete()
     RightsFactory(asset=french_only, worldwide=False, territories=["FR"])
 
-    with pytest.raises(review_services.ReviewError, match="not cleared for this brief"):
+    with pytest.raises(review_services.ReviewError, match="“Paris still” is not cleared: "):
         review_services.reprompt(
             take=take,
             user=director(),
