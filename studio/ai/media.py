@@ -244,22 +244,26 @@ def poster_png(video_bytes: bytes) -> bytes:
 
 
 def sample_frames(video_bytes: bytes, *, count: int = 6, max_width: int = 640) -> list[ClipFrame]:
-    """Return `count` frames spread evenly over the clip, as JPEG, each with its time."""
-    times: list[float] = []
+    """Return `count` frames spread evenly over the clip, as JPEG, each with its time.
+
+    One decoding pass: an EvenSample of twice as many frames keeps memory bounded, and `count`
+    frames are taken evenly from it.
+    """
+    kept = EvenSample(2 * count)
     for frame in _decoded(video_bytes):
-        times.append(float(frame.time or 0.0))
-    if not times:
+        kept.offer(frame)
+    if not kept.items:
         raise MediaError("video has no frames")
-    step = len(times) / count
-    wanted = sorted({min(len(times) - 1, int(step * (n + 0.5))) for n in range(count)})
+    step = len(kept.items) / count
+    wanted = sorted({min(len(kept.items) - 1, int(step * (n + 0.5))) for n in range(count)})
     sampled = []
-    for index, frame in enumerate(_decoded(video_bytes)):
-        if index in wanted:
-            image = frame.to_image()
-            image.thumbnail((max_width, max_width))
-            out = io.BytesIO()
-            image.save(out, format="JPEG", quality=85)
-            sampled.append(ClipFrame(time_s=round(times[index], 3), image=out.getvalue()))
+    for index in wanted:
+        frame = kept.items[index]
+        image = frame.to_image()
+        image.thumbnail((max_width, max_width))
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=85)
+        sampled.append(ClipFrame(time_s=round(float(frame.time or 0.0), 3), image=out.getvalue()))
     return sampled
 
 
