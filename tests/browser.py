@@ -25,12 +25,28 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
+def wait_until(page: Page, predicate: str, *, timeout_ms: int = 5000) -> object:
+    """Poll a JavaScript function until it returns something truthy; return that.
+
+    Playwright's wait_for_function evaluates its predicate with eval(), which the site's
+    CSP (script-src 'self') refuses; page.evaluate runs a function through the DevTools
+    protocol, which CSP does not see.
+    """
+    for _ in range(max(1, timeout_ms // 50)):
+        value = page.evaluate(predicate)
+        if value:
+            return value
+        page.wait_for_timeout(50)
+    raise AssertionError(f"Still false after {timeout_ms} ms: {predicate}")
+
+
 def axe_violations(page: Page) -> list[dict]:
     """Run axe-core's WCAG 2.1 A/AA rules on the page as it is now; return the violations."""
     # Colours caught mid-transition (after a theme switch, a hover) are not the page's colours.
-    page.wait_for_function(
-        "document.getAnimations().every(a => a.playState !== 'running'"
-        " || a.effect.getComputedTiming().iterations === Infinity)"
+    wait_until(
+        page,
+        "() => document.getAnimations().every(a => a.playState !== 'running'"
+        " || a.effect.getComputedTiming().iterations === Infinity)",
     )
     options = {"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]}
     return _axe.run(page, options=options).response["violations"]

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from briefs.models import Take
 from review import cut, services
 from review.models import Decision, Note
-from tests.browser import axe_violations, describe_violations, screenshot, sign_in
+from tests.browser import axe_violations, describe_violations, screenshot, sign_in, wait_until
 from tests.factories.review import board_brief
 from tests.factories.users import TEST_PASSWORD, director
 
@@ -31,13 +31,10 @@ WATCH_DECKS = """() => {
 
 
 def events_until_second_deck_shows_a_frame(page) -> list[dict]:
-    # Polled from Python: the page's CSP refuses the eval behind wait_for_function's predicate.
-    for _ in range(50):
-        events = page.evaluate("() => window.seqEvents")
-        if any(e["type"] == "frame" and e["deck"] == 1 for e in events):
-            return events
-        page.wait_for_timeout(100)
-    raise AssertionError(f"The second deck never showed a frame: {events}")
+    return wait_until(
+        page,
+        "() => window.seqEvents.some(e => e.type === 'frame' && e.deck === 1) && window.seqEvents",
+    )
 
 
 def test_given_two_shots_when_played_then_the_last_frame_of_one_cuts_to_the_first_of_the_next(
