@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from briefs.models import Brief, Shot
 from briefs.territories import TERRITORIES
-from retrieval.models import IP, Asset
+from retrieval.selectors import visible_assets, visible_ips
+from studio.roles import Role
 
 
 class ReferenceChoiceField(forms.ModelMultipleChoiceField):
@@ -89,14 +90,13 @@ class BriefForm(forms.Form):
         help_text="Different creative directors; leave empty to use the IP's number.",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-
+    def __init__(self, *args: Any, producer: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["ip"].queryset = IP.objects.order_by("name")
+        # Only the IPs the person produces for, and only those IPs' references.
+        self.fields["ip"].queryset = visible_ips(producer, Role.PRODUCER).order_by("name")
         self.fields["pinned_references"].queryset = (
-            Asset.objects.filter(
-                is_current=True, rights__isnull=False, rights__reference_use_allowed=True
-            )
+            visible_assets(producer, Role.PRODUCER)
+            .filter(is_current=True, rights__isnull=False, rights__reference_use_allowed=True)
             .select_related("ip")
             .order_by("ip__name", "title")
         )

@@ -11,16 +11,22 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from briefs.models import Brief, Handoff, Shot, Take
 from briefs.pipeline import BRIEF_PIPELINE_IDLE, TAKE_STEP_FOR_STATUS
 from studio.roles import Role, has_role
+from teams.selectors import ip_ids_for
 
 
 def visible_briefs(user: Any) -> QuerySet[Brief]:
-    """Return the briefs a user may see: directors all, producers their own."""
+    """Return the briefs a user may see: on IPs they direct, every brief; on IPs they produce
+    for, their own. Every brief read (pages, board, dashboards, exports, API, MCP) starts here.
+    """
     briefs = Brief.objects.select_related("ip", "producer")
-    if user.is_superuser or has_role(user, Role.CREATIVE_DIRECTOR):
+    if user.is_superuser:
         return briefs
-    if has_role(user, Role.PRODUCER):
-        return briefs.filter(producer=user)
-    return briefs.none()
+    if not (has_role(user, Role.CREATIVE_DIRECTOR) or has_role(user, Role.PRODUCER)):
+        return briefs.none()
+    return briefs.filter(
+        Q(ip__in=ip_ids_for(user, Role.CREATIVE_DIRECTOR))
+        | Q(producer=user, ip__in=ip_ids_for(user, Role.PRODUCER))
+    )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from django.db import transaction
 from briefs import pipeline
 from briefs.models import Brief, Shot
 from retrieval.selectors import reference_problem
-from studio.roles import Role, has_role
+from studio.roles import Role
+from teams.selectors import has_ip_role
 
 
 class BriefError(Exception):
@@ -45,8 +46,8 @@ def brief_submit(
 ) -> Brief:
     """Validate and save a brief, then start the pipeline once the transaction commits."""
 
-    if not has_role(producer, Role.PRODUCER):
-        raise BriefError("Only producers can submit briefs.")
+    if not has_ip_role(producer, ip.pk, Role.PRODUCER):
+        raise BriefError(f"Only {ip}'s producers can submit briefs for it.", field="ip")
     if not 1 <= shot_count <= 24:
         raise BriefError("Choose between 1 and 24 shots.", field="shot_count")
     if seconds_per_shot not in Brief.ShotSeconds.values:
@@ -88,12 +89,14 @@ def brief_submit(
 
 def can_manage(user: Any, brief: Brief) -> bool:
     """Tell whether a user may cancel or retry a brief: its producer (or a superuser)."""
-    return user.is_superuser or (brief.producer_id == user.pk and has_role(user, Role.PRODUCER))
+    return user.is_superuser or (
+        brief.producer_id == user.pk and has_ip_role(user, brief.ip_id, Role.PRODUCER)
+    )
 
 
 def can_edit_plan(user: Any, brief: Brief) -> bool:
     """Tell whether a user may edit and approve the brief's plan: its producer or a director."""
-    return can_manage(user, brief) or has_role(user, Role.CREATIVE_DIRECTOR)
+    return can_manage(user, brief) or has_ip_role(user, brief.ip_id, Role.CREATIVE_DIRECTOR)
 
 
 def can_retry(brief: Brief, shots: Sequence[Shot]) -> bool:

@@ -26,7 +26,7 @@ def brief_list(request: HttpRequest) -> HttpResponse:
 @role_required(Role.PRODUCER)
 def brief_create(request: HttpRequest) -> HttpResponse:
     """Show the brief form and submit a valid brief."""
-    form = BriefForm(request.POST or None)
+    form = BriefForm(request.POST or None, producer=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -28,7 +28,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from integrations.api import operations, schemas
 from integrations.models import ApiToken
 from integrations.tokens import token_authenticate, token_record_call
-from retrieval.models import IP
+from retrieval.selectors import visible_ips
+from studio.roles import Role
 
 # The ASGI scope key where the HTTP middleware leaves the authenticated token's id.
 SCOPE_TOKEN_ID = "studio.api_token_id"
@@ -247,23 +248,22 @@ def _resource(ctx: Context, operation: Callable[[Any], Any]) -> str:
 
 
 @server.resource(
-    "studio://ips",
+    "studio://ips{?role}",
     name="ips",
-    title="IPs and their style guides",
+    title="Your IPs and their style guides",
     mime_type="application/json",
 )
-def ip_index() -> str:
-    """List the IPs whose style guides can be read, with each guide's URI."""
+def ip_index(ctx: Context, role: str = "") -> str:
+    """List the IPs on your teams (optionally only where you hold `role`), with guide URIs."""
 
-    close_old_connections()
-    try:
-        # Over HTTP the gate has checked the token; over stdio, check it is still live.
-        if STDIO_TOKEN and token_authenticate(STDIO_TOKEN["secret"]) is None:
-            raise ResourceError("The API token is missing, expired or revoked.")
-        slugs = list(IP.objects.order_by("slug").values_list("slug", flat=True))
-    finally:
-        close_old_connections()
-    return json.dumps([{"ip": s, "style_guide": f"studio://ips/{s}/style-guide"} for s in slugs])
+    def index(user: Any) -> list[dict]:
+        roles = [r for r in Role if r.value == role or r.name.lower() == role.lower()]
+        if role and not roles:
+            raise operations.ApiError(400, f"Unknown role {role!r}; use one of {Role.values}.")
+        slugs = visible_ips(user, *roles).order_by("slug").values_list("slug", flat=True)
+        return [{"ip": s, "style_guide": f"studio://ips/{s}/style-guide"} for s in slugs]
+
+    return _resource(ctx, index)
 
 
 @server.resource(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from integrations.models import ApiToken
+from studio.secrets_store import hash_secret, new_secret
 
 SECRET_PREFIX = "studio_"
 
@@ -31,11 +30,6 @@ class RateDecision:
     retry_after_s: int
 
 
-def hash_secret(secret: str) -> str:
-    """Return the stored form of a token secret."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 @transaction.atomic
 def token_create(
     *, user: Any, name: str, expires_at: datetime | None = None
@@ -46,7 +40,7 @@ def token_create(
         raise TokenError("Give the token a name.")
     if expires_at is not None and expires_at <= timezone.now():
         raise TokenError("The expiry must lie in the future.")
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    secret = new_secret(SECRET_PREFIX)
     token = ApiToken.objects.create(
         user=user,
         name=name[:100],

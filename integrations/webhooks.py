@@ -38,6 +38,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from briefs.models import Brief, Take
+from briefs.selectors import visible_briefs
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from studio.celery import send_after_commit
 
@@ -114,13 +115,26 @@ def body_of(delivery: WebhookDelivery) -> str:
     return json.dumps(document, separators=(",", ":"), sort_keys=True)
 
 
-def emit(event: str, payload: dict) -> None:
-    """Record a delivery per endpoint subscribed to `event`; send them once the caller commits."""
+def emit(event: str, payload: dict, *, brief_id: int | None = None) -> None:
+    """Record a delivery per endpoint subscribed to `event`; send them once the caller commits.
+
+    An event about a brief reaches an endpoint someone registered only if that person may see
+    the brief (their teams); one the operator registered (no owner) hears about every brief.
+    Studio-wide events (a step degrading) carry no IP's data and reach every subscriber.
+    """
     if event not in EVENTS:
         raise ValueError(f"Unknown webhook event {event!r}; use one of {EVENTS}.")
     # Round-trip through JSON now, so dates and decimals become what the receiver will see.
     data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
-    endpoints = WebhookEndpoint.objects.filter(is_active=True, events__contains=[event])
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(
+            is_active=True, events__contains=[event]
+        ).select_related("created_by")
+        if brief_id is None
+        or endpoint.created_by is None
+        or visible_briefs(endpoint.created_by).filter(pk=brief_id).exists()
+    ]
     event_id = uuid.uuid4()
     now = timezone.now()
     deliveries = WebhookDelivery.objects.bulk_create(
@@ -135,7 +149,11 @@ def emit(event: str, payload: dict) -> None:
 def emit_take_ready(*, take_id: int) -> None:
     """Emit take.ready for a take that passed its checks (call where it becomes ready)."""
     take = Take.objects.select_related("shot__brief__ip").get(pk=take_id)
-    emit("take.ready", {**_take_fields(take), "confidence": take.confidence})
+    emit(
+        "take.ready",
+        {**_take_fields(take), "confidence": take.confidence},
+        brief_id=take.shot.brief_id,
+    )
 
 
 def emit_take_decided(*, decision: Any) -> None:
@@ -151,6 +169,7 @@ def emit_take_decided(*, decision: Any) -> None:
             "reason_text": decision.reason_text,
             "decided_by": decision.user.get_username(),
         },
+        brief_id=take.shot.brief_id,
     )
 
 
@@ -168,6 +187,7 @@ def emit_brief_completed(*, brief_id: int) -> None:
             "completed_at": brief.completed_at,
             "path": brief.get_absolute_url(),
         },
+        brief_id=brief.pk,
     )
 
 

@@ -22,6 +22,7 @@ from reliability import autonomy, charts, metrics
 from reliability.alerts import open_alerts
 from reliability.models import BAR_FLOOR, MIN_DECISIONS_FLOOR, AutonomyPolicy
 from retrieval.models import IP
+from retrieval.selectors import visible_ips
 from studio.roles import Role, role_required
 
 # Every figure is about briefs, and catalog admins see no brief (briefs.selectors.visible_briefs).
@@ -69,6 +70,7 @@ class ReliabilityFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.scope = visible_briefs(user)
         self.fields["brief"].queryset = self.scope.order_by("-created_at")
+        self.fields["ip"].queryset = visible_ips(user).order_by("name")
 
     def filters(self) -> metrics.Filters:
         """Return the filters the valid form asks for (the last 30 days when it is not valid)."""
@@ -113,6 +115,10 @@ class NewPolicyForm(forms.ModelForm):
         fields = ["step", "ip", "threshold", "sample_rate", "min_decisions", "bar"]
         labels = PolicyForm.Meta.labels | {"ip": "IP (empty: every IP without its own policy)"}
         widgets = PolicyForm.Meta.widgets
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["ip"].queryset = visible_ips(user, Role.CREATIVE_DIRECTOR).order_by("name")
 
 
 def _dashboard_context(request: HttpRequest) -> dict:
@@ -176,7 +182,7 @@ def trace(request: HttpRequest, pk: int) -> HttpResponse:
 @lead_required
 def policies(request: HttpRequest) -> HttpResponse:
     """List autonomy policies with their agreement; create a policy (it starts manual)."""
-    form = NewPolicyForm(request.POST or None)
+    form = NewPolicyForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             policy = autonomy.policy_create(user=request.user, **form.cleaned_data)

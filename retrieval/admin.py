@@ -7,6 +7,37 @@ from django.utils.html import format_html, format_html_join
 from retrieval.models import IP, Asset, AssetEmbedding, Character, EmbeddingSpace, Rights
 from retrieval.services import asset_search_document_refresh
 from retrieval.tasks import embed_asset
+from studio.roles import Role
+from teams import services as teams
+from teams.models import Membership
+from teams.selectors import ip_ids_for, is_studio_admin
+
+
+class TeamScopedAdmin(admin.ModelAdmin):
+    """Catalog admins see and edit only the IPs they are catalog admins on."""
+
+    ip_lookup = "ip"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset.filter(
+            **{f"{self.ip_lookup}__in": ip_ids_for(request.user, Role.CATALOG_ADMIN)}
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "ip":
+            kwargs["queryset"] = IP.objects.filter(
+                pk__in=ip_ids_for(request.user, Role.CATALOG_ADMIN)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fk_name = "ip"
+    extra = 0
+    fields = ["user", "role", "added_by", "created_at"]
+    readonly_fields = ["added_by", "created_at"]
 
 
 class CharacterInline(admin.TabularInline):
@@ -17,11 +48,25 @@ class CharacterInline(admin.TabularInline):
 
 
 @admin.register(IP)
-class IPAdmin(admin.ModelAdmin):
+class IPAdmin(TeamScopedAdmin):
+    ip_lookup = "pk"
     list_display = ["name", "slug", "palette_swatches", "required_approvals", "updated_at"]
     search_fields = ["name", "logline", "style_notes"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [CharacterInline]
+
+    def get_inlines(self, request, obj):
+        # Only studio admins change who is on a team.
+        return (
+            [CharacterInline, MembershipInline]
+            if is_studio_admin(request.user)
+            else [CharacterInline]
+        )
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            teams.creator_joins(ip=obj, user=request.user)
 
     @admin.display(description="Palette")
     def palette_swatches(self, ip: IP) -> str:
@@ -34,7 +79,7 @@ class IPAdmin(admin.ModelAdmin):
 
 
 @admin.register(Character)
-class CharacterAdmin(admin.ModelAdmin):
+class CharacterAdmin(TeamScopedAdmin):
     list_display = ["name", "ip"]
     list_filter = ["ip"]
     search_fields = ["name", "description", "visual_traits"]
@@ -73,7 +118,7 @@ class RightsStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Asset)
-class AssetAdmin(admin.ModelAdmin):
+class AssetAdmin(TeamScopedAdmin):
     list_display = [
         "thumbnail_tag",
         "title",

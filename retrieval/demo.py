@@ -464,3 +464,24 @@ def seed(*, stdout) -> None:
     for asset in summary.assets:
         asset_embed(asset_id=asset.pk)
     stdout.write(f"Catalog: Lanternfall — {summary.lines()[0]}.")
+    _seed_second_ip(stdout)
+
+
+SECOND_IP = {
+    "slug": "paper-comets",
+    "name": "Paper Comets",
+    "logline": "A client's origami mascots race paper comets across a rooftop city.",
+    "style_notes": "Flat paper textures, crisp folds, bright primaries on off-white.",
+    "palette": ["#f4efe6", "#d7263d", "#1b998b", "#2e294e", "#f46036"],
+}
+
+
+def _seed_second_ip(stdout) -> None:
+    """A second, separate client IP, so the demo shows teams: its people see only it."""
+    from retrieval.models import IP
+
+    slug = SECOND_IP["slug"]
+    IP.objects.update_or_create(
+        slug=slug, defaults={k: v for k, v in SECOND_IP.items() if k != "slug"}
+    )
+    stdout.write("Catalog: Paper Comets (a second client's IP, no assets yet).")

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from retrieval import embedding
 from retrieval.models import IP, Asset, Character, EmbeddingSpace
+from studio.roles import Role
+from teams.selectors import ip_ids_for
 
 REFERENCE_USE = "reference"
 
@@ -415,9 +417,19 @@ def _or_query(text: str) -> str:
     return " or ".join(words)
 
 
-def catalog_ips() -> QuerySet[IP]:
-    """Return every IP with its character and current-asset counts."""
-    return IP.objects.annotate(
+def visible_ips(user, *roles: Role) -> QuerySet[IP]:
+    """Return the IPs the user is on (in one of `roles`, or any role), through teams' gate."""
+    return IP.objects.filter(pk__in=ip_ids_for(user, *roles))
+
+
+def visible_assets(user, *roles: Role) -> QuerySet[Asset]:
+    """Return assets (every version) of the IPs the user is on."""
+    return Asset.objects.filter(ip__in=ip_ids_for(user, *roles))
+
+
+def catalog_ips(user) -> QuerySet[IP]:
+    """Return the user's IPs with their character and current-asset counts."""
+    return visible_ips(user).annotate(
         character_count=Count("characters", distinct=True),
         asset_count=Count("assets", filter=Q(assets__is_current=True), distinct=True),
     )
@@ -446,10 +458,11 @@ def ip_characters(*, ip: IP) -> QuerySet[Character]:
     ).order_by("name")
 
 
-def asset_detail(*, pk: int) -> Asset:
-    """Return one asset with its rights, characters and lineage (briefs.selectors tells usage)."""
+def asset_detail(*, pk: int, user) -> Asset:
+    """Return one asset of the user's IPs with its rights, characters and lineage."""
     return (
-        Asset.objects.select_related("ip", "rights", "created_by", "previous")
+        visible_assets(user)
+        .select_related("ip", "rights", "created_by", "previous")
         .prefetch_related("characters")
         .get(pk=pk)
     )

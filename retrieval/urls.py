@@ -12,4 +12,5 @@ urlpatterns = [
     path("<slug:slug>/", views.ip_detail, name="ip_detail"),
     path("<slug:slug>/search/", views.search, name="search"),
     path("<slug:slug>/upload/", views.asset_upload, name="asset_upload"),
+    path("<slug:slug>/team/", views.team, name="team"),
 ]

@@ -1,10 +1,16 @@
-"""Catalog pages: read for every role, write for catalog admins only."""
+"""Catalog pages: read for the IP's team, write for its catalog admins; the team page."""
+
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
@@ -13,7 +19,10 @@ from retrieval import selectors
 from retrieval.forms import AssetUploadForm, RightsCheckForm, SearchForm
 from retrieval.models import IP, Asset
 from retrieval.services import AssetRejected, asset_ingest, asset_restore_version
-from studio.roles import Role, has_role, role_required
+from studio.roles import Role, role_required
+from teams import services as teams
+from teams.forms import InviteForm, MemberAddForm
+from teams.selectors import has_ip_role, ip_members, is_studio_admin, pending_invitations
 
 READERS = tuple(Role)
 
@@ -21,13 +30,13 @@ READERS = tuple(Role)
 @role_required(*READERS)
 def catalog(request: HttpRequest) -> HttpResponse:
     """Browse the studio's IP catalog."""
-    return render(request, "retrieval/catalog.html", {"ips": selectors.catalog_ips()})
+    return render(request, "retrieval/catalog.html", {"ips": selectors.catalog_ips(request.user)})
 
 
 @role_required(*READERS)
 def ip_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """Show an IP's characters and asset grid, greyed where rights do not clear."""
-    ip = get_object_or_404(IP, slug=slug)
+    ip = _visible_ip(request, slug)
     check = RightsCheckForm(request.GET or None)
     territory, on_date = None, timezone.localdate()
     if check.is_valid():
@@ -51,7 +60,8 @@ def ip_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "territory": territory,
         "on_date": on_date,
         "cleared_count": sum(1 for card in cards if not card["blocked"]),
-        "upload_form": AssetUploadForm(ip=ip) if _is_catalog_admin(request) else None,
+        "upload_form": AssetUploadForm(ip=ip) if _is_catalog_admin(request, ip) else None,
+        "can_manage_team": is_studio_admin(request.user),
     }
     return render(request, "retrieval/ip_detail.html", context)
 
@@ -60,7 +70,7 @@ def ip_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show one asset: preview, rights, versions and where it has been used."""
     try:
-        asset = selectors.asset_detail(pk=pk)
+        asset = selectors.asset_detail(pk=pk, user=request.user)
     except Asset.DoesNotExist as exc:
         raise Http404("No such asset.") from exc
     today = timezone.localdate()
@@ -70,9 +80,9 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "usage": import_string(usage)(asset_id=asset.pk, user=request.user) if usage else [],
         "versions": selectors.asset_versions(asset=asset),
         "blocked": selectors.rights_block_reason(asset, territory=None, on_date=today),
-        "is_admin": _is_catalog_admin(request),
+        "is_admin": _is_catalog_admin(request, asset.ip),
         "upload_form": AssetUploadForm(ip=asset.ip, initial={"kind": asset.kind})
-        if _is_catalog_admin(request)
+        if _is_catalog_admin(request, asset.ip)
         else None,
     }
     return render(request, "retrieval/asset_detail.html", context)
@@ -81,7 +91,7 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*READERS)
 def asset_file(request: HttpRequest, pk: int, part: str) -> FileResponse:
     """Serve an asset's file or thumbnail to signed-in readers (media is not public)."""
-    asset = get_object_or_404(Asset, pk=pk)
+    asset = get_object_or_404(selectors.visible_assets(request.user), pk=pk)
     field = {"file": asset.file, "thumbnail": asset.thumbnail}.get(part)
     if not field:
         raise Http404("No such file.")
@@ -94,7 +104,7 @@ def asset_file(request: HttpRequest, pk: int, part: str) -> FileResponse:
 @role_required(*READERS)
 def search(request: HttpRequest, slug: str) -> HttpResponse:
     """Search an IP's catalog; htmx requests get just the results list."""
-    ip = get_object_or_404(IP, slug=slug)
+    ip = _visible_ip(request, slug)
     form = SearchForm(request.GET or None, ip=ip)
     hits, searched = [], False
     if form.is_valid() and form.cleaned_data["q"].strip():
@@ -120,7 +130,7 @@ def search(request: HttpRequest, slug: str) -> HttpResponse:
 @role_required(Role.CATALOG_ADMIN)
 def asset_upload(request: HttpRequest, slug: str) -> HttpResponse:
     """Add an asset to an IP, or a new version when `replaces` names one."""
-    ip = get_object_or_404(IP, slug=slug)
+    ip = _visible_ip(request, slug, Role.CATALOG_ADMIN)
     replaces = None
     if request.POST.get("replaces"):
         replaces = get_object_or_404(Asset, pk=request.POST["replaces"], ip=ip)
@@ -161,11 +171,99 @@ def asset_upload(request: HttpRequest, slug: str) -> HttpResponse:
 @role_required(Role.CATALOG_ADMIN)
 def asset_restore(request: HttpRequest, pk: int) -> HttpResponse:
     """Make an older version the current one again."""
-    asset = get_object_or_404(Asset, pk=pk)
+    asset = get_object_or_404(selectors.visible_assets(request.user, Role.CATALOG_ADMIN), pk=pk)
     restored = asset_restore_version(asset=asset, restored_by=request.user)
     messages.success(request, f"{restored} is the current version again.")
     return redirect(restored)
 
 
-def _is_catalog_admin(request: HttpRequest) -> bool:
-    return has_role(request.user, Role.CATALOG_ADMIN)
+def _visible_ip(request: HttpRequest, slug: str, *roles: Role) -> IP:
+    """The IP by slug if the user is on its team (in one of `roles`); a 404 otherwise."""
+    return get_object_or_404(selectors.visible_ips(request.user, *roles), slug=slug)
+
+
+def _is_catalog_admin(request: HttpRequest, ip: IP) -> bool:
+    return has_ip_role(request.user, ip.pk, Role.CATALOG_ADMIN)
+
+
+def _studio_admin_required(view):
+    """Let studio admins through; others get a 403 page."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not is_studio_admin(request.user):
+            raise PermissionDenied("Only studio admins manage teams.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@_studio_admin_required
+def team(request: HttpRequest, slug: str) -> HttpResponse:
+    """An IP's team: members and their roles, invitations out, and forms to change both."""
+    ip = get_object_or_404(IP, slug=slug)
+    invite_form = InviteForm(prefix="invite")
+    add_form = MemberAddForm(prefix="add")
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "invite":
+                invite_form = InviteForm(request.POST, prefix="invite")
+                if invite_form.is_valid():
+                    sent = teams.invite(
+                        ip=ip,
+                        email=invite_form.cleaned_data["email"],
+                        role=invite_form.cleaned_data["role"],
+                        by=request.user,
+                        link_for=lambda token: request.build_absolute_uri(
+                            reverse("teams:accept", args=[token])
+                        ),
+                    )
+                    messages.success(request, f"Invitation emailed to {sent.invitation.email}.")
+                    return redirect("retrieval:team", slug=ip.slug)
+            elif action == "add":
+                add_form = MemberAddForm(request.POST, prefix="add")
+                if add_form.is_valid():
+                    person = _user_named(add_form.cleaned_data["username"])
+                    if person is None:
+                        add_form.add_error("username", "Nobody has that username or email.")
+                    else:
+                        membership = teams.member_add(
+                            ip=ip, user=person, role=add_form.cleaned_data["role"], by=request.user
+                        )
+                        messages.success(request, f"Added {membership}.")
+                        return redirect("retrieval:team", slug=ip.slug)
+            elif action == "remove":
+                membership = get_object_or_404(
+                    ip_members(ip_id=ip.pk), pk=request.POST.get("membership")
+                )
+                teams.member_remove(membership=membership, by=request.user)
+                messages.success(request, f"Removed {membership}.")
+                return redirect("retrieval:team", slug=ip.slug)
+            elif action == "revoke":
+                invitation = get_object_or_404(
+                    pending_invitations(ip_id=ip.pk), pk=request.POST.get("invitation")
+                )
+                teams.invitation_revoke(invitation=invitation, by=request.user)
+                messages.success(request, f"Withdrew the invitation to {invitation.email}.")
+                return redirect("retrieval:team", slug=ip.slug)
+        except teams.TeamError as exc:
+            messages.error(request, str(exc))
+    context = {
+        "ip": ip,
+        "members": ip_members(ip_id=ip.pk),
+        "invitations": pending_invitations(ip_id=ip.pk),
+        "invite_form": invite_form,
+        "add_form": add_form,
+        "now": timezone.now(),
+        "invitation_hours": settings.INVITATION_MAX_AGE_HOURS,
+    }
+    status = 400 if invite_form.errors or add_form.errors else 200
+    return render(request, "retrieval/team.html", context, status=status)
+
+
+def _user_named(name: str):
+    users = get_user_model().objects.filter(is_active=True)
+    return users.filter(username=name).first() or users.filter(email__iexact=name).first()

@@ -22,7 +22,8 @@ from briefs.models import Brief, Take
 from review.selectors import approved_takes
 from review.services import ReviewError
 from review.signoff import sign_off
-from studio.roles import Role, has_role
+from studio.roles import Role
+from teams.selectors import has_ip_role
 
 # Editors' default timeline rate; clips are placed by their measured duration at this rate.
 TIMELINE_RATE = 24
@@ -271,9 +272,7 @@ def build_export(*, brief: Brief, user) -> ExportArchive:
 
     The zip is written to an anonymous temporary file, which closing removes.
     """
-    if not user.is_authenticated or not (
-        has_role(user, Role.PRODUCER) or has_role(user, Role.CREATIVE_DIRECTOR)
-    ):
+    if not has_ip_role(user, brief.ip_id, Role.PRODUCER, Role.CREATIVE_DIRECTOR):
         raise PermissionDenied("Only a producer or a creative director may export a cut.")
     takes = [take for take in approved_takes(brief=brief) if take.media]
     if not takes:

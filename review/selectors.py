@@ -25,8 +25,11 @@ from django.db.models import (
 from django.db.models.functions import Greatest
 
 from briefs.models import Brief, Shot, Take
+from briefs.selectors import visible_briefs
 from retrieval.models import Asset
 from review.models import CutRender, Decision, Note, Playlist, PlaylistItem
+from studio.roles import Role
+from teams.selectors import ip_ids_for
 
 QUEUE_STATUSES = (Take.Status.ROUTED, Take.Status.READY)
 # What a compact board card reads from the current take; the rest loads when it opens.
@@ -197,12 +200,15 @@ def shots_changed_since(*, brief: Brief, since: datetime) -> QuerySet[Shot]:
 
 
 def review_queue(*, user, filters: QueueFilters) -> QuerySet[Take]:
-    """Return current takes waiting for a director: routed ones first, then oldest ready first."""
+    """Return current takes waiting for a director, routed ones first, then oldest ready first,
+    of the briefs the user may see.
+    """
     seen_by_user = Decision.objects.filter(
         take=OuterRef("pk"), user=user, take_version=OuterRef("version")
     )
     takes = (
-        Take.objects.filter(is_current=True, status__in=QUEUE_STATUSES)
+        _visible_takes(user)
+        .filter(is_current=True, status__in=QUEUE_STATUSES)
         .exclude(Exists(seen_by_user))
         .select_related("shot__brief__ip")
         .annotate(
@@ -225,10 +231,23 @@ def review_queue(*, user, filters: QueueFilters) -> QuerySet[Take]:
     return takes
 
 
-def queue_check_names() -> list[str]:
-    """Return the names of the automated checks that have failed on a waiting take."""
+def _visible_takes(user) -> QuerySet[Take]:
+    """Takes of the briefs the user may see (briefs.selectors.visible_briefs decides)."""
+    return Take.objects.filter(shot__brief__in=visible_briefs(user).values("pk"))
+
+
+def queue_briefs(*, user) -> QuerySet[Brief]:
+    """Return the briefs (on IPs the user directs) with a take waiting, for the queue filter."""
+    waiting = _visible_takes(user).filter(is_current=True, status__in=QUEUE_STATUSES)
+    return Brief.objects.filter(pk__in=waiting.values("shot__brief_id")).order_by("title")
+
+
+def queue_check_names(*, user) -> list[str]:
+    """Return the names of the automated checks that have failed on a take waiting for the user."""
     names: set[str] = set()
-    rows = Take.objects.filter(is_current=True, status__in=QUEUE_STATUSES, checks_passed=False)
+    rows = _visible_takes(user).filter(
+        is_current=True, status__in=QUEUE_STATUSES, checks_passed=False
+    )
     for checks in rows.values_list("checks", flat=True)[:500]:
         names.update(c.get("name", "") for c in checks or () if not c.get("passed", True))
     return sorted(name for name in names if name)
@@ -320,15 +339,23 @@ def playlist_decisions(*, playlist: Playlist) -> QuerySet[Decision]:
     )
 
 
-def recent_playlists() -> QuerySet[Playlist]:
-    """Return dailies playlists, newest first, with who made them."""
-    return Playlist.objects.select_related("created_by").order_by("-created_at", "-pk")
-
-
-def dailies_candidates(*, since: datetime) -> QuerySet[Take]:
-    """Return current takes waiting for review (routed or ready) that changed since `since`."""
+def visible_playlists(*, user) -> QuerySet[Playlist]:
+    """Return dailies playlists, newest first, whose every shot is on an IP the user directs."""
+    foreign = PlaylistItem.objects.filter(playlist=OuterRef("pk")).exclude(
+        shot__brief__ip__in=ip_ids_for(user, Role.CREATIVE_DIRECTOR)
+    )
     return (
-        Take.objects.filter(is_current=True, status__in=QUEUE_STATUSES, updated_at__gte=since)
+        Playlist.objects.exclude(Exists(foreign))
+        .select_related("created_by")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def dailies_candidates(*, user, since: datetime) -> QuerySet[Take]:
+    """Return current takes waiting for the user's review that changed since `since`."""
+    return (
+        _visible_takes(user)
+        .filter(is_current=True, status__in=QUEUE_STATUSES, updated_at__gte=since)
         .select_related("shot__brief__ip")
         .order_by("shot__brief__title", "shot__brief_id", "shot__order")
     )

@@ -31,6 +31,7 @@ from studio.ai.local import LocalReviser
 from studio.ai.types import NoteSpec, ProviderError, Revision, RevisionRequest
 from studio.celery import send_after_commit
 from studio.roles import Role, has_role
+from teams.selectors import has_ip_role, require_ip_role
 
 
 class ReviewError(Exception):
@@ -73,9 +74,9 @@ class BulkOutcome:
     conflicts: list[DecisionConflict] = field(default_factory=list)
 
 
-def _require(user, *roles: Role) -> None:
-    if not any(has_role(user, role) for role in roles):
-        raise PermissionDenied("Only " + " or ".join(r.label for r in roles) + "s may do this.")
+def _require(user, ip_id: int, *roles: Role) -> None:
+    """Raise PermissionDenied unless the user holds one of `roles` on that IP's team."""
+    require_ip_role(user, ip_id, *roles)
 
 
 def _verdict_reason(verdict: str, reason_code: str, reason_text: str) -> str:
@@ -113,7 +114,7 @@ def decide(
     Raises DecisionConflict (after keeping the attempt as an unapplied decision) when another
     decision or the pipeline changed the take first.
     """
-    _require(user, Role.CREATIVE_DIRECTOR)
+    _require(user, take.shot.brief.ip_id, Role.CREATIVE_DIRECTOR)
     ticks = _validated_decision(
         take=take, verdict=verdict, reason_code=reason_code, checklist=checklist
     )
@@ -220,7 +221,8 @@ def bulk_decide(
     reason_text: str = "",
 ) -> BulkOutcome:
     """Apply one verdict (and one reason) to many takes, each checked against its own version."""
-    _require(user, Role.CREATIVE_DIRECTOR)
+    for ip_id in {take.shot.brief.ip_id for take, _ in takes_with_versions}:
+        _require(user, ip_id, Role.CREATIVE_DIRECTOR)
     if not takes_with_versions:
         raise ReviewError("Select at least one take.")
     outcome = BulkOutcome()
@@ -265,7 +267,7 @@ def add_note(
     rect: Mapping[str, float] | None = None,
 ) -> Note:
     """Pin a note to a moment or range of a take, optionally to a region of the frame."""
-    _require(user, Role.CREATIVE_DIRECTOR, Role.PRODUCER)
+    _require(user, take.shot.brief.ip_id, Role.CREATIVE_DIRECTOR, Role.PRODUCER)
     if not body.strip():
         raise ReviewError("Write the note.")
     limit = take.duration_s or take.shot.duration_s
@@ -316,7 +318,7 @@ def reprompt(
     answered_note_ids: Iterable[int] = (),
 ) -> Take:
     """Start a new take of the shot from an edited prompt; it records the notes it answers."""
-    _require(user, Role.CREATIVE_DIRECTOR)
+    _require(user, take.shot.brief.ip_id, Role.CREATIVE_DIRECTOR)
     if not prompt.strip():
         raise ReviewError("The prompt cannot be empty.")
     try:
@@ -339,7 +341,7 @@ def reprompt(
 
 def upload_take(*, shot: Shot, user, upload: UploadedFile) -> Take:
     """Add a clip made elsewhere (another generator, an editor) as the shot's next take."""
-    _require(user, Role.CREATIVE_DIRECTOR, Role.PRODUCER)
+    _require(user, shot.brief.ip_id, Role.CREATIVE_DIRECTOR, Role.PRODUCER)
     limit = settings.REVIEW_MAX_TAKE_UPLOAD_BYTES
     # Checked before reading: a huge file is refused without holding it in memory.
     if upload.size > limit:
@@ -361,7 +363,7 @@ def upload_take(*, shot: Shot, user, upload: UploadedFile) -> Take:
 
 def make_current(*, take: Take, user) -> Take:
     """Make an earlier take the shot's current one again."""
-    _require(user, Role.CREATIVE_DIRECTOR)
+    _require(user, take.shot.brief.ip_id, Role.CREATIVE_DIRECTOR)
     try:
         return pipeline.set_current_take(take_id=take.pk)
     except pipeline.PipelineError as refused:
@@ -405,9 +407,9 @@ def derive_rights(references: Sequence[Asset]) -> dict:
 PROMOTE_ROLE = Role.CATALOG_ADMIN
 
 
-def may_promote(user) -> bool:
-    """Tell whether a user may put takes into the catalog (catalog admins; superusers)."""
-    return has_role(user, PROMOTE_ROLE)
+def may_promote(user, ip_id: int) -> bool:
+    """Tell whether a user may put takes into the IP's catalog (its catalog admins)."""
+    return has_ip_role(user, ip_id, PROMOTE_ROLE)
 
 
 def promote_take(*, take: Take, user) -> IngestResult:
@@ -415,7 +417,7 @@ def promote_take(*, take: Take, user) -> IngestResult:
 
     Promoting a later take of the same shot makes it the next version of the earlier asset.
     """
-    _require(user, PROMOTE_ROLE)
+    _require(user, take.shot.brief.ip_id, PROMOTE_ROLE)
     if take.status != Take.Status.APPROVED:
         raise ReviewError("Only an approved take can go into the catalog.")
     if not take.media:
@@ -482,7 +484,7 @@ def request_cut(*, brief, user) -> CutRender:
     A render is kept per set of approved takes at their versions: asking again while nothing
     changed returns it; a failed one, or one whose worker went silent, is queued again.
     """
-    _require(user, Role.CREATIVE_DIRECTOR, Role.PRODUCER)
+    _require(user, brief.ip_id, Role.CREATIVE_DIRECTOR, Role.PRODUCER)
     takes = selectors.approved_cut_takes(brief=brief)
     if not takes:
         raise ReviewError("Nothing to play yet: no shot of this brief has an approved take.")
@@ -511,13 +513,16 @@ def request_cut(*, brief, user) -> CutRender:
 @transaction.atomic
 def playlist_create(*, user, name: str, shot_ids: Sequence[int]) -> Playlist:
     """Gather shots (from any briefs) into a named dailies playlist, in the order given."""
-    _require(user, Role.CREATIVE_DIRECTOR)
+    if not has_role(user, Role.CREATIVE_DIRECTOR):
+        raise PermissionDenied("Only Creative Directors may make playlists.")
     if not name.strip():
         raise ReviewError("Name the playlist.")
     ordered = list(dict.fromkeys(shot_ids))
-    found = set(Shot.objects.filter(pk__in=ordered).values_list("pk", flat=True))
+    found = dict(Shot.objects.filter(pk__in=ordered).values_list("pk", "brief__ip_id"))
     if not ordered or len(found) != len(ordered):
         raise ReviewError("Pick at least one shot that still exists.")
+    for ip_id in set(found.values()):
+        _require(user, ip_id, Role.CREATIVE_DIRECTOR)
     playlist = Playlist.objects.create(name=name.strip(), created_by=user)
     PlaylistItem.objects.bulk_create(
         PlaylistItem(playlist=playlist, shot_id=shot_id, position=position)

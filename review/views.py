@@ -20,8 +20,8 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from briefs.models import Brief, Shot, Take
 from briefs.selectors import visible_briefs
 from briefs.streaming import ranged_file_response
-from retrieval.models import IP, Asset
-from retrieval.selectors import rights_block_reason, rights_cleared_assets
+from retrieval.models import Asset
+from retrieval.selectors import rights_block_reason, rights_cleared_assets, visible_ips
 from review import selectors, services
 from review.export import build_export
 from review.forms import (
@@ -34,8 +34,9 @@ from review.forms import (
     QueueFilterForm,
     RepromptForm,
 )
-from review.models import CutRender, Decision, Playlist
+from review.models import CutRender, Decision
 from studio.roles import Role, has_role, role_required
+from teams.selectors import has_ip_role
 
 BOARD_ROLES = (Role.CREATIVE_DIRECTOR, Role.PRODUCER)
 # Take statuses a director may decide on (again, knowingly, once decided).
@@ -76,8 +77,8 @@ def _card_context(request: HttpRequest, shot: Shot, **extra) -> dict:
     return {
         "brief": brief,
         "shot": shot,
-        "can_decide": has_role(request.user, Role.CREATIVE_DIRECTOR),
-        "can_promote": services.may_promote(request.user),
+        "can_decide": has_ip_role(request.user, brief.ip_id, Role.CREATIVE_DIRECTOR),
+        "can_promote": services.may_promote(request.user, brief.ip_id),
         "reasons": Decision.Reason.choices,
         "decidable": DECIDABLE,
         **extra,
@@ -99,8 +100,8 @@ def _board_context(request: HttpRequest, brief: Brief, **extra) -> dict:
         "brief": brief,
         "version": selectors.board_version(brief_id=brief.pk),
         "poll_seconds": settings.REVIEW_POLL_SECONDS,
-        "can_decide": has_role(request.user, Role.CREATIVE_DIRECTOR),
-        "can_promote": services.may_promote(request.user),
+        "can_decide": has_ip_role(request.user, brief.ip_id, Role.CREATIVE_DIRECTOR),
+        "can_promote": services.may_promote(request.user, brief.ip_id),
         "reasons": Decision.Reason.choices,
         "decidable": DECIDABLE,
         "shortcuts": SHORTCUTS,
@@ -113,15 +114,23 @@ def _sequence_context(request: HttpRequest, brief: Brief) -> dict:
     return {
         "brief": brief,
         "cut": selectors.current_cut(brief=brief),
-        **_player_context(request, clips),
+        **_player_context(request, clips, ip_id=brief.ip_id),
     }
 
 
-def _player_context(request: HttpRequest, clips: list[selectors.SequenceClip]) -> dict:
+def _player_context(
+    request: HttpRequest, clips: list[selectors.SequenceClip], *, ip_id: int | None = None
+) -> dict:
+    # A dailies playlist spans IPs: its decisions are checked per take when they are made.
+    may_decide = (
+        has_ip_role(request.user, ip_id, Role.CREATIVE_DIRECTOR)
+        if ip_id is not None
+        else has_role(request.user, Role.CREATIVE_DIRECTOR)
+    )
     return {
         "clips": clips,
         "total_s": sum(clip.duration_s for clip in clips),
-        "can_decide": has_role(request.user, Role.CREATIVE_DIRECTOR),
+        "can_decide": may_decide,
         "reasons": Decision.Reason.choices,
         "decidable": DECIDABLE,
         "shortcuts": SEQUENCE_SHORTCUTS,
@@ -144,13 +153,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "takes": takes,
-        "ips": IP.objects.order_by("name"),
-        "briefs": Brief.objects.filter(
-            shots__takes__is_current=True, shots__takes__status__in=selectors.QUEUE_STATUSES
-        )
-        .distinct()
-        .order_by("title"),
-        "check_names": selectors.queue_check_names(),
+        "ips": visible_ips(request.user, Role.CREATIVE_DIRECTOR).order_by("name"),
+        "briefs": selectors.queue_briefs(user=request.user),
+        "check_names": selectors.queue_check_names(user=request.user),
         "filters": filters,
     }
     template = "review/queue.html#queue-list" if request.htmx else "review/queue.html"
@@ -182,7 +187,7 @@ def dailies(request: HttpRequest) -> HttpResponse:
     since = timezone.now() - timedelta(days=1)
     if filters.is_valid() and filters.cleaned_data["since"]:
         since = datetime.combine(filters.cleaned_data["since"], time.min, tzinfo=UTC)
-    candidates = list(selectors.dailies_candidates(since=since)[:300])
+    candidates = list(selectors.dailies_candidates(user=request.user, since=since)[:300])
     form = PlaylistForm(request.POST or None, shot_ids=[take.shot_id for take in candidates])
     if request.method == "POST" and form.is_valid():
         try:
@@ -200,7 +205,7 @@ def dailies(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "since": since,
         "candidates": candidates,
-        "playlists": selectors.recent_playlists()[:50],
+        "playlists": selectors.visible_playlists(user=request.user)[:50],
     }
     return render(request, "review/dailies.html", context, status=400 if form.errors else 200)
 
@@ -210,7 +215,7 @@ def dailies(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def playlist(request: HttpRequest, playlist_id: int) -> HttpResponse:
     """Review a dailies playlist as one sequence; the session's decisions arrive by polling."""
-    chosen = get_object_or_404(Playlist.objects.select_related("created_by"), pk=playlist_id)
+    chosen = get_object_or_404(selectors.visible_playlists(user=request.user), pk=playlist_id)
     clips = selectors.sequence_clips(selectors.playlist_shots(playlist=chosen))
     context = {
         "playlist": chosen,

@@ -25,6 +25,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("invitations/", include("teams.urls")),
     path("catalog/", include("retrieval.urls")),
     path("briefs/", include("briefs.urls")),
     path("review/", include("review.urls")),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Lower layers first; an app may import its own layer and the layers before it, never later ones.
-LAYERS = ["studio", "retrieval", "briefs", "review", "reliability", "integrations"]
+LAYERS = ["studio", "teams", "retrieval", "briefs", "review", "reliability", "integrations"]
 RANK = {app: rank for rank, app in enumerate(LAYERS)}
 
 

@@ -20,6 +20,7 @@ from briefs.services import BriefError, brief_submit
 from integrations.api import schemas
 from retrieval.models import IP, Asset
 from retrieval.selectors import search_assets as hybrid_search
+from retrieval.selectors import visible_assets, visible_ips
 from review.selectors import QueueFilters
 from review.selectors import review_queue as queue
 from review.services import (
@@ -102,10 +103,10 @@ def asset_out(asset: Asset) -> schemas.AssetOut:
     )
 
 
-def _ip(slug: str) -> IP:
-    ip = IP.objects.filter(slug=slug).first()
+def _ip(slug: str, user: Any, *roles: Role) -> IP:
+    ip = visible_ips(user, *roles).filter(slug=slug).first()
     if ip is None:
-        raise ApiError(404, f"No IP with the slug “{slug}”.")
+        raise ApiError(404, f"No IP with the slug “{slug}” on your teams.")
     return ip
 
 
@@ -125,7 +126,7 @@ def search_assets(
 
     _require_any_role(user)
     hits = hybrid_search(
-        ip=_ip(ip),
+        ip=_ip(ip, user),
         query=query,
         k=offset + limit + 1,
         territory=territory,
@@ -149,9 +150,9 @@ def search_assets(
 def get_asset(*, user: Any, asset_id: int) -> schemas.AssetOut:
     """Return one catalog asset with its rights."""
     _require_any_role(user)
-    asset = Asset.objects.select_related("ip", "rights").filter(pk=asset_id).first()
+    asset = visible_assets(user).select_related("ip", "rights").filter(pk=asset_id).first()
     if asset is None:
-        raise ApiError(404, f"No asset {asset_id}.")
+        raise ApiError(404, f"No asset {asset_id} on your teams' IPs.")
     return asset_out(asset)
 
 
@@ -159,7 +160,8 @@ def style_guide(*, user: Any, ip: str) -> dict:
     """Return an IP's look: logline, style notes, palette, characters and style-guide texts."""
     _require_any_role(user)
     found = (
-        IP.objects.filter(slug=ip)
+        visible_ips(user)
+        .filter(slug=ip)
         .prefetch_related(
             "characters",
             Prefetch(
@@ -231,7 +233,7 @@ def submit_brief(*, user: Any, data: schemas.BriefIn) -> schemas.BriefOut:
     try:
         brief = brief_submit(
             producer=user,
-            ip=_ip(data.ip),
+            ip=_ip(data.ip, user, Role.PRODUCER),
             title=data.title,
             beat=data.beat,
             tone=data.tone,
@@ -424,9 +426,11 @@ def decide_take(*, user: Any, take_id: int, data: schemas.DecisionIn) -> schemas
 def promote_take(*, user: Any, take_id: int) -> schemas.AssetOut:
     """Put an approved take into the catalog as a clip, as a catalog admin who can see it."""
     # The same check the service makes, first: a refusal must not say whether the take exists.
-    if not may_promote(user):
+    if not has_role(user, Role.CATALOG_ADMIN):
         raise ApiError(403, "Only Catalog Admins may put takes into the catalog.")
     take = _visible_take(user, take_id)
+    if not may_promote(user, take.shot.brief.ip_id):
+        raise ApiError(403, f"Only {take.shot.brief.ip}'s Catalog Admins may do this.")
     try:
         result = promote(take=take, user=user)
     except PermissionDenied as exc:

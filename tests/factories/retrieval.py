@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw
 
 from retrieval.models import IP, Asset, Character, Rights
+from tests.factories.users import everyone_with_a_role_joins, join
 
 
 def png_bytes(
@@ -35,12 +36,24 @@ class IPFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = IP
         django_get_or_create = ("slug",)
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Test IP {n}")
     slug = factory.Sequence(lambda n: f"test-ip-{n}")
     logline = "A lantern-lit harbour town where the tide keeps secrets."
     style_notes = "Warm lantern light against deep teal water; soft painterly edges."
     palette = factory.LazyFunction(lambda: ["#0f3d4c", "#1f6f8b", "#f5b942", "#e8dcc2"])
+
+    @factory.post_generation
+    def team(self, create: bool, extracted, **kwargs) -> None:
+        """Members as (user, role) pairs; by default everyone with a role (see factories.users)."""
+        if not create:
+            return
+        if extracted is None:
+            everyone_with_a_role_joins(self)
+        else:
+            for user, role in extracted:
+                join(user, self, role)
 
 
 class CharacterFactory(factory.django.DjangoModelFactory):

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from studio.demo import seed_demo_users
 
-DEMO_APPS = ["retrieval", "briefs", "review", "reliability"]
+DEMO_APPS = ["retrieval", "teams", "briefs", "review", "reliability"]
 
 
 class Command(BaseCommand):
