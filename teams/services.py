@@ -40,9 +40,16 @@ def sync_role_groups(user: Any) -> None:
     # Catalog admins work in the Django admin, which needs is_staff.
     staff = user.is_superuser or Role.CATALOG_ADMIN.value in held or is_studio_admin(user)
     if user.is_staff != staff:
-        type(user).objects.filter(pk=user.pk).update(is_staff=staff)
+        get_user_model().objects.filter(pk=user.pk).update(is_staff=staff)
         user.is_staff = staff
-    for cache in ("_studio_roles", "_studio_ip_roles", "_perm_cache", "_group_perm_cache"):
+    # Django's ModelBackend caches permissions on the user object; roles changed, so drop them.
+    for cache in (
+        "_studio_roles",
+        "_studio_ip_roles",
+        "_perm_cache",
+        "_user_perm_cache",
+        "_group_perm_cache",
+    ):
         user.__dict__.pop(cache, None)
 
 

@@ -107,6 +107,14 @@ PAGES: dict[str, tuple[str, Path, str]] = {
         url("retrieval:asset_restore", ASSET),
         "L 403 403 403 403 302 302",
     ),
+    # Teams: studio admins (here only the superuser) manage who is on an IP.
+    "retrieval:team": ("GET", url("retrieval:team", IP_SLUG), "L 403 403 403 403 403 200"),
+    # An invitation link works without an account; a made-up one is gone for everyone.
+    "teams:accept": (
+        "GET",
+        lambda w: reverse("teams:accept", args=["not-a-real-invitation"]),
+        "410 410 410 410 410 410 410",
+    ),
     # Briefs: producers see their own, directors all; catalog admins none.
     "briefs:list": ("GET", url("briefs:list"), "L 200 200 200 200 403 200"),
     "briefs:create": ("GET", url("briefs:create"), "L 200 200 403 403 403 200"),

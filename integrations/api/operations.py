@@ -152,7 +152,7 @@ def get_asset(*, user: Any, asset_id: int) -> schemas.AssetOut:
     _require_any_role(user)
     asset = visible_assets(user).select_related("ip", "rights").filter(pk=asset_id).first()
     if asset is None:
-        raise ApiError(404, f"No asset {asset_id} on your teams' IPs.")
+        raise ApiError(404, f"No asset {asset_id}.")
     return asset_out(asset)
 
 

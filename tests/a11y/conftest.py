@@ -24,6 +24,7 @@ from retrieval import demo as catalog_demo
 from retrieval.models import IP, Asset
 from review import demo as review_demo
 from studio.demo import DEMO_USERS, seed_demo_users
+from teams import demo as teams_demo
 from tests.factories.reliability import history
 from tests.factories.review import ready_take
 
@@ -51,6 +52,7 @@ def world(transactional_db, settings, tmp_path) -> World:
     out = io.StringIO()
     seed_demo_users()
     catalog_demo.seed(stdout=out)
+    teams_demo.seed(stdout=out)
     briefs_demo.seed(stdout=out)
     review_demo.seed(stdout=out)
     history(days=3)

@@ -48,6 +48,7 @@ PAGES = {
     "anonymous": [
         ("login", lambda w: "/accounts/login/", 200, None),
         ("server-error", lambda w: "/boom/", 500, None),
+        ("invitation-spent", lambda w: "/invitations/no-such-invitation/", 410, None),
     ],
     "producer": [
         *SIGNED_IN,
@@ -82,6 +83,7 @@ PAGES = {
         *SIGNED_IN,
         ("admin", lambda w: "/admin/", 200, None),
         ("admin-assets", lambda w: "/admin/retrieval/asset/", 200, None),
+        ("team", lambda w: f"/catalog/{w.ip_slug}/team/", 200, None),
         ("forbidden", lambda w: "/briefs/", 403, None),
     ],
 }

@@ -5,12 +5,14 @@ from briefs import demo
 from briefs.models import Brief, Shot, Take
 from retrieval import demo as catalog_demo
 from studio.demo import seed_demo_users
+from teams import demo as teams_demo
 
 
 def test_demo_briefs_give_the_board_ready_and_routed_takes_and_seed_once(db, settings, tmp_path):
     settings.LOCAL_OPS_DIR = tmp_path
     seed_demo_users()
     catalog_demo.seed(stdout=io.StringIO())
+    teams_demo.seed(stdout=io.StringIO())
     started = time.monotonic()
 
     demo.seed(stdout=io.StringIO())

@@ -98,6 +98,7 @@ def test_stdio_session_lists_and_calls_tools_as_the_tokens_director(token_for):
     # Then it sees every tool and resource, reads the queue and decides as a director ...
     assert seen["tools"] == TOOLS
     assert seen["templates"] == {
+        "studio://ips{?role}",
         "studio://ips/{slug}/style-guide",
         "studio://briefs/{brief_id}/shots",
     }

@@ -24,7 +24,8 @@ def test_given_a_long_brief_when_the_sequence_opens_then_it_costs_a_fixed_number
     brief = board_brief(shots=30, notes_per_take=2)
     client.force_login(director())
 
-    with django_assert_max_num_queries(8):
+    # Session, user, the viewer's IP roles (teams), then the page's own reads.
+    with django_assert_max_num_queries(9):
         response = client.get(reverse("review:sequence", args=[brief.pk]))
 
     html = response.content.decode()
