@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import secrets
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from integrations.models import ApiToken
+from studio.hashing import hash_secret
 
 SECRET_PREFIX = "studio_"
 
@@ -29,11 +29,6 @@ class RateDecision:
 
     allowed: bool
     retry_after_s: int
-
-
-def hash_secret(secret: str) -> str:
-    """Return the stored form of a token secret."""
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @transaction.atomic
