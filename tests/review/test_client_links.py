@@ -1,4 +1,4 @@
-"""Client review links: tokens, expiry, revocation, passwords, scoping, verdicts, limits, the log."""
+"""Client review links: tokens, expiry, revocation, passwords, scoping, verdicts, limits, log."""
 
 from datetime import timedelta
 
@@ -310,7 +310,7 @@ def test_client_approvals_change_no_approval_rate_or_autonomy_figure(
 def test_a_timecoded_client_note_is_kept_apart_from_directors_notes(client):
     brief = board_brief(shots=1)
     (take,) = takes_of(brief)
-    link, token = share(brief)
+    _, token = share(brief)
     open_as(client, token)
 
     response = client.post(
@@ -338,7 +338,7 @@ def test_a_timecoded_client_note_is_kept_apart_from_directors_notes(client):
 def test_the_board_shows_client_verdicts_and_notes_as_the_clients(client):
     brief = board_brief(shots=1)
     (take,) = takes_of(brief)
-    link, token = share(brief)
+    link, _ = share(brief)
     version = selectors.board_version(brief_id=brief.pk)
     visitor = Visitor(name="Cleo Client")
     client_links.client_note_add(
