@@ -371,6 +371,31 @@ API_ROUTES: dict[str, tuple[str, Path, Callable[[World], dict] | None, str]] = {
         lambda w: {"verdict": "approved", "expected_version": w.ready.version},
         "401 403 403 201 201 403 201",
     ),
+    # Client review links: whoever may see the brief; catalog admins are no part of it.
+    "list_review_links": (
+        "GET",
+        lambda w: f"/api/v1/briefs/{w.brief.pk}/review-links",
+        None,
+        "401 200 404 200 200 403 200",
+    ),
+    "create_review_link": (
+        "POST",
+        lambda w: f"/api/v1/briefs/{w.brief.pk}/review-links",
+        lambda w: {"label": "Harbour Agency", "days": 7},
+        "401 201 404 201 201 403 201",
+    ),
+    "revoke_review_link": (
+        "POST",
+        lambda w: f"/api/v1/review-links/{client_link(w)[0].pk}/revoke",
+        None,
+        "401 200 404 200 200 403 200",
+    ),
+    "list_client_verdicts": (
+        "GET",
+        lambda w: f"/api/v1/briefs/{w.brief.pk}/client-verdicts",
+        None,
+        "401 200 404 200 200 403 200",
+    ),
     "promote_take": (
         "POST",
         lambda w: f"/api/v1/takes/{w.approved.pk}/promote",
