@@ -172,7 +172,7 @@ def client_note_add(
 def client_verdict_give(
     *, link: ReviewLink, take: Take, visitor: Visitor, verdict: str, comment: str = ""
 ) -> ClientVerdict:
-    """Record a client's verdict on a linked take, log it, and announce it after commit.
+    """Record a client's verdict on a linked take, log it, and announce it.
 
     It is the client's opinion, not a decision: the take's status and version stay as they are.
     """
@@ -195,9 +195,8 @@ def client_verdict_give(
         kind=ReviewLinkEvent.Kind.VERDICT,
         detail=f"{given.get_verdict_display()}: {_about(take)}",
     )
-    transaction.on_commit(
-        lambda: signals.client_verdict_given.send(sender=ClientVerdict, verdict=given)
-    )
+    # Inside the transaction, as take_decided is: receivers' side effects wait for the commit.
+    signals.client_verdict_given.send(sender=ClientVerdict, verdict=given)
     return given
 
 

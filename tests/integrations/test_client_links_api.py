@@ -3,6 +3,8 @@
 import pytest
 
 from briefs.models import Take
+from integrations import webhooks
+from integrations.models import WebhookDelivery
 from review import client_links
 from review.client_links import Visitor
 from review.models import ReviewLink
@@ -85,3 +87,32 @@ def test_a_shot_of_another_brief_is_refused(client, auth):
 
     assert made.status_code == 400
     assert made.json()["detail"] == "Choose shots of this brief."
+
+
+def test_a_client_verdict_sends_a_client_verdict_webhook_and_no_take_decided(
+    client, django_capture_on_commit_callbacks
+):
+    brief = board_brief(shots=1)
+    take = Take.objects.get(shot__brief=brief)
+    webhooks.endpoint_register(
+        url="https://hooks.example/studio", events=["client.verdict", "take.decided"]
+    )
+    link, token = client_links.link_create(brief=brief, user=brief.producer, label="Agency")
+    client.post(f"/r/{token}/", {"name": "Ada Client"})
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post(
+            f"/r/{token}/takes/{take.pk}/verdict/",
+            {"verdict": "changes_requested", "comment": "Warmer light"},
+        )
+
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.event == "client.verdict"
+    assert {k: delivery.payload[k] for k in ("take_id", "verdict", "comment", "viewer_name")} == {
+        "take_id": take.pk,
+        "verdict": "changes_requested",
+        "comment": "Warmer light",
+        "viewer_name": "Ada Client",
+    }
+    assert delivery.payload["review_link_id"] == link.pk
+    assert len(callbacks) == 1  # the delivery is queued once the verdict commits
