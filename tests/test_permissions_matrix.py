@@ -463,6 +463,16 @@ MCP_TOOLS: dict[str, tuple[Callable[[World], dict], str]] = {
         "401 403 403 ok ok 403 ok",
     ),
     "promote_take": (lambda w: {"take_id": w.approved.pk}, "401 403 403 403 403 404 ok"),
+    "list_review_links": (lambda w: {"brief_id": w.brief.pk}, "401 ok 404 ok ok 403 ok"),
+    "create_review_link": (
+        lambda w: {"brief_id": w.brief.pk, "label": "Harbour Agency"},
+        "401 ok 404 ok ok 403 ok",
+    ),
+    "revoke_review_link": (
+        lambda w: {"link_id": client_link(w)[0].pk},
+        "401 ok 404 ok ok 403 ok",
+    ),
+    "list_client_verdicts": (lambda w: {"brief_id": w.brief.pk}, "401 ok 404 ok ok 403 ok"),
 }
 
 

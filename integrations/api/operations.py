@@ -450,7 +450,7 @@ def _shareable_brief(user: Any, brief_id: int) -> Brief:
     _require(user, Role.PRODUCER, Role.CREATIVE_DIRECTOR)
     brief = client_links.shareable_briefs(user).filter(pk=brief_id).first()
     if brief is None:
-        raise ApiError(404, "No such brief, or not one you may see.")
+        raise ApiError(404, f"No brief {brief_id} that you can see.")
     return brief
 
 
@@ -512,7 +512,7 @@ def revoke_review_link(*, user: Any, link_id: int) -> schemas.ReviewLinkOut:
         pk=link_id, brief__in=client_links.shareable_briefs(user).values("pk")
     ).first()
     if link is None:
-        raise ApiError(404, "No such review link, or not one you may manage.")
+        raise ApiError(404, f"No review link {link_id} that you can see.")
     client_links.link_revoke(link=link, user=user)
     return review_link_out(client_links.brief_links(brief=link.brief).get(pk=link.pk))
 

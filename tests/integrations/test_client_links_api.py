@@ -116,3 +116,28 @@ def test_a_client_verdict_sends_a_client_verdict_webhook_and_no_take_decided(
     }
     assert delivery.payload["review_link_id"] == link.pk
     assert len(callbacks) == 1  # the delivery is queued once the verdict commits
+
+
+def test_an_agent_shares_a_shot_and_reads_the_clients_verdict_through_mcp(call_tool, client):
+    brief = board_brief(shots=2)
+    first, _ = Take.objects.filter(shot__brief=brief).order_by("shot__order")
+
+    ok, made = call_tool(
+        brief.producer,
+        "create_review_link",
+        brief_id=brief.pk,
+        label="Agency",
+        shot_ids=[first.shot_id],
+    )
+    client.post(made["path"], {"name": "Ada Client"})
+    client.post(f"{made['path']}takes/{first.pk}/verdict/", {"verdict": "approved"})
+    _, verdicts = call_tool(brief.producer, "list_client_verdicts", brief_id=brief.pk)
+    _, revoked = call_tool(brief.producer, "revoke_review_link", link_id=made["id"])
+    refused, message = call_tool(producer(), "list_review_links", brief_id=brief.pk)
+
+    assert ok and made["shot_ids"] == [first.shot_id]
+    assert [(v["viewer_name"], v["verdict"]) for v in verdicts["items"]] == [
+        ("Ada Client", "approved")
+    ]
+    assert revoked["status"] == "revoked"
+    assert (refused, message) == (False, f"No brief {brief.pk} that you can see.")
