@@ -470,3 +470,29 @@ def test_only_people_who_see_the_brief_manage_its_links(client):
     assert client.get(reverse("review:client_links", args=[brief.pk])).status_code == 200
     link.refresh_from_db()
     assert link.revoked_at is None
+
+
+def test_a_board_poll_after_a_client_note_returns_that_shots_card_only(client):
+    brief = board_brief(shots=2)
+    first, _ = takes_of(brief)
+    link, _ = share(brief)
+    client.force_login(director())
+    # The shots were last touched before the version the board saw (a poll includes its own time).
+    earlier = timezone.now() - timedelta(hours=2)
+    Take.objects.filter(shot__brief=brief).update(updated_at=earlier)
+    brief.shots.update(updated_at=earlier)
+    type(brief).objects.filter(pk=brief.pk).update(updated_at=earlier + timedelta(hours=1))
+    seen = selectors.board_version(brief_id=brief.pk)
+
+    client_links.client_note_add(
+        link=link, take=first, visitor=Visitor(name="Cleo Client"), body="Hmm", timecode_start=1
+    )
+    poll = client.get(
+        reverse("review:board_changes", args=[brief.pk]) + f"?since={seen}",
+        headers={"HX-Request": "true"},
+    )
+
+    assert poll.status_code == 200
+    page = poll.content.decode()
+    assert f'id="shot-{first.shot_id}"' in page and "Cleo Client" in page
+    assert f'id="shot-{takes_of(brief)[1].shot_id}"' not in page
