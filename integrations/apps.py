@@ -15,6 +15,7 @@ class IntegrationsConfig(AppConfig):
             (briefs_signals.take_ready, receivers.take_ready),
             (briefs_signals.brief_completed, receivers.brief_completed),
             (review_signals.take_decided, receivers.take_decided),
+            (review_signals.client_verdict_given, receivers.client_verdict_given),
             (reliability_signals.reliability_event, receivers.reliability_event),
         ):
             signal.connect(receiver, dispatch_uid=f"integrations.{receiver.__name__}")

@@ -240,6 +240,72 @@ def promote_take(take_id: Annotated[int, Field(ge=1)], ctx: Context) -> dict[str
     )
 
 
+@server.tool(annotations=READ)
+def list_review_links(brief_id: Annotated[int, Field(ge=1)], ctx: Context) -> dict[str, Any]:
+    """List a brief's client review links with their opens, notes and verdicts."""
+    return _as_user(
+        ctx,
+        lambda user: {
+            "items": [
+                link.model_dump(mode="json")
+                for link in operations.list_review_links(user=user, brief_id=brief_id)
+            ]
+        },
+    )
+
+
+@server.tool(annotations=ToolAnnotations(readOnlyHint=False, destructiveHint=False))
+def create_review_link(
+    brief_id: Annotated[int, Field(ge=1)],
+    label: Annotated[str, Field(min_length=1, max_length=200, description="Who it is for")],
+    ctx: Context,
+    days: Annotated[int, Field(ge=1, le=365, description="Days until it expires")] = 14,
+    password: Annotated[str, Field(max_length=128, description="Optional")] = "",
+    shot_ids: Annotated[list[int] | None, Field(description="Shots to share; none: all")] = None,
+    watermark: bool = True,
+) -> dict[str, Any]:
+    """Make a client review link for a brief; the returned path holds its token, shown once."""
+
+    def create(user):
+        data = schemas.ReviewLinkIn(
+            label=label,
+            days=days,
+            password=password,
+            shot_ids=shot_ids or [],
+            watermark=watermark,
+        )
+        return operations.create_review_link(user=user, brief_id=brief_id, data=data).model_dump(
+            mode="json"
+        )
+
+    return _as_user(ctx, create)
+
+
+@server.tool(annotations=ToolAnnotations(readOnlyHint=False, destructiveHint=True))
+def revoke_review_link(link_id: Annotated[int, Field(ge=1)], ctx: Context) -> dict[str, Any]:
+    """Revoke a client review link at once: from then on it says it was revoked."""
+    return _as_user(
+        ctx,
+        lambda user: operations.revoke_review_link(user=user, link_id=link_id).model_dump(
+            mode="json"
+        ),
+    )
+
+
+@server.tool(annotations=READ)
+def list_client_verdicts(brief_id: Annotated[int, Field(ge=1)], ctx: Context) -> dict[str, Any]:
+    """List clients' verdicts on a brief's takes (opinions through review links, not decisions)."""
+    return _as_user(
+        ctx,
+        lambda user: {
+            "items": [
+                verdict.model_dump(mode="json")
+                for verdict in operations.list_client_verdicts(user=user, brief_id=brief_id)
+            ]
+        },
+    )
+
+
 def _resource(ctx: Context, operation: Callable[[Any], Any]) -> str:
     try:
         return json.dumps(_as_user(ctx, operation), indent=2, default=str)

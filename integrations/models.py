@@ -49,6 +49,7 @@ class WebhookEndpoint(models.Model):
         BRIEF_COMPLETED = "brief.completed", "Brief completed"
         TAKE_READY = "take.ready", "Take ready for review"
         TAKE_DECIDED = "take.decided", "Take decided"
+        CLIENT_VERDICT = "client.verdict", "Client verdict through a review link"
         STEP_DEGRADED = "step.degraded", "Pipeline step degraded"
         STEP_RECOVERED = "step.recovered", "Pipeline step recovered"
         AUTONOMY_PROMOTED = "autonomy.promoted", "Autonomy policy promoted"

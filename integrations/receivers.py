@@ -20,6 +20,11 @@ def take_decided(sender: Any, *, decision: Any, **kwargs: Any) -> None:
     webhooks.emit_take_decided(decision=decision)
 
 
+def client_verdict_given(sender: Any, *, verdict: Any, **kwargs: Any) -> None:
+    """Emit client.verdict."""
+    webhooks.emit_client_verdict(verdict=verdict)
+
+
 def reliability_event(sender: Any, *, name: str, payload: dict, **kwargs: Any) -> None:
     """Emit a reliability event (step.degraded, autonomy.suspended, ...) as it is."""
     webhooks.emit(name, payload)

@@ -173,6 +173,24 @@ def emit_take_decided(*, decision: Any) -> None:
     )
 
 
+def emit_client_verdict(*, verdict: Any) -> None:
+    """Emit client.verdict for a client's verdict through a review link (an opinion, not a move)."""
+    take = Take.objects.select_related("shot__brief__ip").get(pk=verdict.take_id)
+    emit(
+        "client.verdict",
+        {
+            **_take_fields(take),
+            "client_verdict_id": verdict.pk,
+            "verdict": verdict.verdict,
+            "comment": verdict.comment,
+            "viewer_name": verdict.viewer_name,
+            "review_link_id": verdict.link_id,
+            "review_link_label": verdict.link.label,
+        },
+        brief_id=take.shot.brief_id,
+    )
+
+
 def emit_brief_completed(*, brief_id: int) -> None:
     """Emit brief.completed for a brief whose every shot has an approved take."""
     brief = Brief.objects.select_related("ip", "producer").get(pk=brief_id)

@@ -5,7 +5,7 @@ import json
 from django import forms
 
 from briefs.models import Take
-from review.models import Decision, Playlist
+from review.models import ClientVerdict, Decision, Playlist
 
 
 class DecisionForm(forms.Form):
@@ -127,3 +127,67 @@ class PlaylistForm(forms.Form):
     def __init__(self, *args, shot_ids=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["shots"].choices = [(str(pk), str(pk)) for pk in shot_ids]
+
+
+class ReviewLinkForm(forms.Form):
+    """A producer's new client link: who for, how long, which shots, and an optional password."""
+
+    label = forms.CharField(
+        label="For whom", max_length=200, help_text="e.g. the agency or the client's name"
+    )
+    days = forms.IntegerField(label="Expires after (days)", min_value=1)
+    password = forms.CharField(
+        label="Password (optional)",
+        required=False,
+        max_length=128,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Send it separately from the link.",
+    )
+    shots = forms.MultipleChoiceField(
+        label="Shots",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked shares every shot of the brief.",
+    )
+    watermark = forms.BooleanField(
+        label="Show the viewer's name over the player", required=False, initial=True
+    )
+
+    def __init__(self, *args, shots=(), default_days: int = 14, max_days: int = 90, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["shots"].choices = [(str(s.pk), f"Shot {s.order}") for s in shots]
+        self.fields["days"].initial = default_days
+        self.fields["days"].widget.attrs["max"] = max_days
+        self.max_days = max_days
+
+    def clean_days(self) -> int:
+        days = self.cleaned_data["days"]
+        if days > self.max_days:
+            raise forms.ValidationError(f"A link may live at most {self.max_days} days.")
+        return days
+
+
+class ClientGateForm(forms.Form):
+    """What a client gives on first opening a link: their name, and the password if there is one."""
+
+    name = forms.CharField(label="Your name", max_length=100)
+    password = forms.CharField(
+        label="Password",
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, needs_password: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not needs_password:
+            del self.fields["password"]
+
+
+class ClientNoteForm(forms.Form):
+    body = forms.CharField(max_length=4000)
+    timecode_start = forms.FloatField(min_value=0)
+
+
+class ClientVerdictForm(forms.Form):
+    verdict = forms.ChoiceField(choices=ClientVerdict.Verdict.choices)
+    comment = forms.CharField(required=False, max_length=4000)

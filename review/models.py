@@ -193,3 +193,142 @@ class PlaylistItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.playlist} #{self.position}"
+
+
+class ReviewLink(models.Model):
+    """A link a client opens without an account to watch and judge some shots of one brief.
+
+    Only a hash of its secret token is kept: the URL is shown once, when the link is made.
+    """
+
+    brief = models.ForeignKey("briefs.Brief", on_delete=models.CASCADE, related_name="review_links")
+    # The shots the client sees; none chosen means every shot of the brief.
+    shots = models.ManyToManyField("briefs.Shot", blank=True, related_name="+")
+    label = models.CharField(max_length=200, help_text="Who the link is for, e.g. the agency")
+    token_hash = models.CharField(max_length=64, unique=True)
+    # The token's first characters, so producers can tell links apart without the secret.
+    token_prefix = models.CharField(max_length=8)
+    # A Django password hash, or empty for a link without a password.
+    password = models.CharField(max_length=128, blank=True)
+    watermark = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_links"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="review_link_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review link “{self.label}” for brief {self.brief_id}"
+
+    @property
+    def has_password(self) -> bool:
+        """Tell whether a client must give a password before seeing anything."""
+        return bool(self.password)
+
+    def is_live_at(self, moment) -> bool:
+        """Tell whether the link opens at `moment`: not revoked and not expired."""
+        return self.revoked_at is None and self.expires_at > moment
+
+
+class ClientVerdict(models.Model):
+    """A client's verdict on a shot's take, given through a review link; never a director's."""
+
+    class Verdict(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+    link = models.ForeignKey(ReviewLink, on_delete=models.CASCADE, related_name="verdicts")
+    take = models.ForeignKey(
+        "briefs.Take", on_delete=models.CASCADE, related_name="client_verdicts"
+    )
+    viewer_name = models.CharField(max_length=100)
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(verdict="approved")
+                | models.Q(verdict="changes_requested") & ~models.Q(comment=""),
+                name="client_verdict_changes_say_what",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], name="client_verdict_changes_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.viewer_name} (client): {self.get_verdict_display()} take {self.take_id}"
+
+
+class ClientNote(models.Model):
+    """A client's comment at a moment of a take, left through a review link."""
+
+    link = models.ForeignKey(ReviewLink, on_delete=models.CASCADE, related_name="notes")
+    take = models.ForeignKey("briefs.Take", on_delete=models.CASCADE, related_name="client_notes")
+    viewer_name = models.CharField(max_length=100)
+    body = models.TextField()
+    timecode_start = models.FloatField(help_text="Seconds from the start of the take")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["timecode_start", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(timecode_start__gte=0),
+                name="client_note_timecode_not_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], name="client_note_changes_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.viewer_name} (client) on take {self.take_id} at {self.timecode_start:.2f}s"
+
+
+class ReviewLinkEvent(models.Model):
+    """One thing that happened through a review link: who, what, from where, when."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", "Opened"
+        WRONG_PASSWORD = "wrong_password", "Wrong password"
+        NOTE = "note", "Left a note"
+        VERDICT = "verdict", "Gave a verdict"
+        RATE_LIMITED = "rate_limited", "Rate-limited"
+
+    link = models.ForeignKey(ReviewLink, on_delete=models.CASCADE, related_name="events")
+    viewer_name = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    detail = models.CharField(max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["link", "-at"], name="review_link_event_log_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} via link {self.link_id} by {self.viewer_name or '?'}"

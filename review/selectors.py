@@ -27,7 +27,15 @@ from django.db.models.functions import Greatest
 from briefs.models import Brief, Shot, Take
 from briefs.selectors import visible_briefs
 from retrieval.models import Asset
-from review.models import CutRender, Decision, Note, Playlist, PlaylistItem
+from review.models import (
+    ClientNote,
+    ClientVerdict,
+    CutRender,
+    Decision,
+    Note,
+    Playlist,
+    PlaylistItem,
+)
 from studio.roles import Role
 from teams.selectors import ip_ids_for
 
@@ -95,6 +103,17 @@ def _takes_for_cards() -> QuerySet[Take]:
                 .order_by("timecode_start", "pk"),
                 to_attr="timeline_notes",
             ),
+            # What clients said through review links: shown as theirs, never as decisions.
+            Prefetch(
+                "client_verdicts",
+                queryset=ClientVerdict.objects.select_related("link").order_by("created_at", "pk"),
+                to_attr="client_verdict_trail",
+            ),
+            Prefetch(
+                "client_notes",
+                queryset=ClientNote.objects.select_related("link").order_by("timecode_start", "pk"),
+                to_attr="client_timeline_notes",
+            ),
         )
         .order_by("number")
     )
@@ -108,6 +127,14 @@ def board_shots(*, brief: Brief) -> QuerySet[Shot]:
     (player, references, checks, trail) come from board_shots_in_full when the card is opened.
     """
     latest = Decision.objects.filter(take=OuterRef("pk"), applied=True).order_by("-created_at")
+    client = ClientVerdict.objects.filter(take=OuterRef("pk")).order_by("-created_at", "-pk")
+    client_notes = (
+        ClientNote.objects.filter(take=OuterRef("pk"))
+        .order_by()
+        .values("take")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     current = (
         Take.objects.filter(is_current=True)
         .only(*COMPACT_TAKE_FIELDS)
@@ -117,6 +144,9 @@ def board_shots(*, brief: Brief) -> QuerySet[Shot]:
             last_decided_at=Subquery(latest.values("created_at")[:1]),
             last_decided_by=Subquery(latest.values("user__first_name")[:1]),
             last_decided_username=Subquery(latest.values("user__username")[:1]),
+            client_verdict=Subquery(client.values("verdict")[:1]),
+            client_verdict_by=Subquery(client.values("viewer_name")[:1]),
+            client_note_count=Subquery(client_notes[:1]),
         )
     )
     return (
@@ -171,6 +201,18 @@ def board_version(*, brief_id: int) -> str:
                     Decision.objects.filter(take__shot__brief=in_brief).values("take__shot__brief"),
                     "created_at",
                 ),
+                _latest(
+                    ClientNote.objects.filter(take__shot__brief=in_brief).values(
+                        "take__shot__brief"
+                    ),
+                    "created_at",
+                ),
+                _latest(
+                    ClientVerdict.objects.filter(take__shot__brief=in_brief).values(
+                        "take__shot__brief"
+                    ),
+                    "created_at",
+                ),
             )
         )
         .values_list("version", flat=True)
@@ -193,7 +235,10 @@ def shots_changed_since(*, brief: Brief, since: datetime) -> QuerySet[Shot]:
         Q(updated_at__gte=since)
         | Q(takes__updated_at__gte=since)
         | Q(takes__notes__created_at__gte=since)
-        | Q(takes__decisions__created_at__gte=since),
+        | Q(takes__decisions__created_at__gte=since)
+        # Exists rather than two more joins, which would multiply the rows the others already join.
+        | Q(Exists(ClientNote.objects.filter(take__shot=OuterRef("pk"), created_at__gte=since)))
+        | Q(Exists(ClientVerdict.objects.filter(take__shot=OuterRef("pk"), created_at__gte=since))),
         brief=brief,
     ).values("pk")
     return board_shots_in_full(brief=brief).filter(pk__in=touched)

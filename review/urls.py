@@ -1,6 +1,6 @@
 from django.urls import path
 
-from review import views
+from review import client_views, views
 
 app_name = "review"
 
@@ -24,4 +24,14 @@ urlpatterns = [
     path("compare/", views.compare, name="compare"),
     path("dailies/", views.dailies, name="dailies"),
     path("dailies/<int:playlist_id>/", views.playlist, name="playlist"),
+    path(
+        "briefs/<int:brief_id>/client-links/",
+        client_views.client_links_page,
+        name="client_links",
+    ),
+    path(
+        "client-links/<int:link_id>/revoke/",
+        client_views.client_link_revoke,
+        name="client_link_revoke",
+    ),
 ]

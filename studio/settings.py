@@ -463,6 +463,22 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": env_int("REVIEW_CARD_CACHE_ENTRIES", 5000)},
     },
 }
+# Client review links (review/client_links.py): days a new link lives unless the producer picks
+# otherwise, and the longest a producer may pick.
+REVIEW_LINK_DEFAULT_DAYS = env_int("REVIEW_LINK_DEFAULT_DAYS", 14)
+REVIEW_LINK_MAX_DAYS = env_int("REVIEW_LINK_MAX_DAYS", 90)
+# Requests per link and client address per fixed window, by action; past it a friendly 429. The
+# counters live in this cache; a shared one (Redis, Memcached) counts across processes.
+REVIEW_LINK_RATE_CACHE = "default"
+REVIEW_LINK_RATE_WINDOW_SECONDS = env_int("REVIEW_LINK_RATE_WINDOW_SECONDS", 300)
+REVIEW_LINK_RATE_LIMITS: dict[str, int] = {
+    "open": env_int("REVIEW_LINK_RATE_OPENS", 60),
+    "password": env_int("REVIEW_LINK_RATE_PASSWORDS", 10),
+    "note": env_int("REVIEW_LINK_RATE_NOTES", 60),
+    "verdict": env_int("REVIEW_LINK_RATE_VERDICTS", 30),
+    # A player asks for a clip in many byte ranges; this only stops a scraper.
+    "media": env_int("REVIEW_LINK_RATE_MEDIA", 2000),
+}
 # --- Reliability: dashboard, alerts, earned autonomy (reliability/) -----------------------------
 # Reliability alerts (reliability/alerts.py): a step whose pass rate over the window falls below its
 # threshold opens an alert (dashboard banner + "step.degraded" event); too few attempts say nothing.

@@ -29,6 +29,8 @@ urlpatterns = [
     path("catalog/", include("retrieval.urls")),
     path("briefs/", include("briefs.urls")),
     path("review/", include("review.urls")),
+    # Client review links: short, public URLs whose token is the only key.
+    path("r/", include("review.client_urls")),
     path("reliability/", include("reliability.urls")),
     path("admin/", admin.site.urls),
     path("", include("integrations.urls")),

@@ -33,6 +33,7 @@ def start_pages(world: World) -> list[str]:
         reverse("reliability:policies"),
         reverse("reliability:policy", args=[world.policy.pk]),
         reverse("tokens"),
+        reverse("review:client_links", args=[brief.pk]),
     ]
 
 

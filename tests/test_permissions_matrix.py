@@ -21,7 +21,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from integrations import mcp_server
 from integrations.api.routes import api
-from review.models import CutRender, Playlist, PlaylistItem
+from review import client_links
+from review.models import CutRender, Playlist, PlaylistItem, ReviewLink
 from tests.factories.access import ROLES, World, access_world
 from tests.factories.briefs import clip_bytes
 
@@ -56,6 +57,22 @@ def ready_cut(world: World) -> CutRender:
     )
     cut.file.save("cut.mp4", ContentFile(clip_bytes()))
     return cut
+
+
+def client_link(world: World) -> tuple[ReviewLink, str]:
+    """A client review link to the first producer's brief, and its token."""
+    return client_links.link_create(brief=world.brief, user=world.users["producer"], label="Agency")
+
+
+def client_url(name: str) -> Path:
+    """A public page behind a fresh link; the ready take's, for those that name a take."""
+
+    def path(world: World) -> str:
+        _, token = client_link(world)
+        args = [token] if name == "client_review:open" else [token, world.ready.pk]
+        return reverse(name, args=args)
+
+    return path
 
 
 def playlist(world: World) -> Playlist:
@@ -183,6 +200,36 @@ PAGES: dict[str, tuple[str, Path, str]] = {
     ),
     # Promotion writes the catalog: catalog admins who can see the take (here: the superuser).
     "review:promote": ("POST", url("review:promote", APPROVED), "L 403 404 403 403 403 302"),
+    # Client review links: whoever may see the brief makes and revokes them.
+    "review:client_links": (
+        "GET",
+        url("review:client_links", BRIEF),
+        "L 200 404 200 200 403 200",
+    ),
+    "review:client_link_revoke": (
+        "POST",
+        lambda w: reverse("review:client_link_revoke", args=[client_link(w)[0].pk]),
+        "L 302 404 302 302 403 302",
+    ),
+    # Behind a link, being signed in grants nothing: the link's own viewer session does. Without
+    # one, the page asks for a name (an empty one is a form error) and the rest is refused.
+    "client_review:open": ("GET", client_url("client_review:open"), "200 200 200 200 200 200 200"),
+    "client_review:note": ("POST", client_url("client_review:note"), "403 403 403 403 403 403 403"),
+    "client_review:verdict": (
+        "POST",
+        client_url("client_review:verdict"),
+        "403 403 403 403 403 403 403",
+    ),
+    "client_review:media": (
+        "GET",
+        client_url("client_review:media"),
+        "403 403 403 403 403 403 403",
+    ),
+    "client_review:poster": (
+        "GET",
+        client_url("client_review:poster"),
+        "403 403 403 403 403 403 403",
+    ),
     # Reliability: figures of the briefs one may see; policies for the lead.
     "reliability:dashboard": ("GET", url("reliability:dashboard"), "L 200 200 200 200 403 200"),
     "reliability:csv": (
@@ -332,6 +379,31 @@ API_ROUTES: dict[str, tuple[str, Path, Callable[[World], dict] | None, str]] = {
         lambda w: {"verdict": "approved", "expected_version": w.ready.version},
         "401 403 403 201 201 403 201",
     ),
+    # Client review links: whoever may see the brief; catalog admins are no part of it.
+    "list_review_links": (
+        "GET",
+        lambda w: f"/api/v1/briefs/{w.brief.pk}/review-links",
+        None,
+        "401 200 404 200 200 403 200",
+    ),
+    "create_review_link": (
+        "POST",
+        lambda w: f"/api/v1/briefs/{w.brief.pk}/review-links",
+        lambda w: {"label": "Harbour Agency", "days": 7},
+        "401 201 404 201 201 403 201",
+    ),
+    "revoke_review_link": (
+        "POST",
+        lambda w: f"/api/v1/review-links/{client_link(w)[0].pk}/revoke",
+        None,
+        "401 200 404 200 200 403 200",
+    ),
+    "list_client_verdicts": (
+        "GET",
+        lambda w: f"/api/v1/briefs/{w.brief.pk}/client-verdicts",
+        None,
+        "401 200 404 200 200 403 200",
+    ),
     "promote_take": (
         "POST",
         lambda w: f"/api/v1/takes/{w.approved.pk}/promote",
@@ -399,6 +471,16 @@ MCP_TOOLS: dict[str, tuple[Callable[[World], dict], str]] = {
         "401 403 403 ok ok 403 ok",
     ),
     "promote_take": (lambda w: {"take_id": w.approved.pk}, "401 403 403 403 403 404 ok"),
+    "list_review_links": (lambda w: {"brief_id": w.brief.pk}, "401 ok 404 ok ok 403 ok"),
+    "create_review_link": (
+        lambda w: {"brief_id": w.brief.pk, "label": "Harbour Agency"},
+        "401 ok 404 ok ok 403 ok",
+    ),
+    "revoke_review_link": (
+        lambda w: {"link_id": client_link(w)[0].pk},
+        "401 ok 404 ok ok 403 ok",
+    ),
+    "list_client_verdicts": (lambda w: {"brief_id": w.brief.pk}, "401 ok 404 ok ok 403 ok"),
 }
 
 

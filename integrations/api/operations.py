@@ -6,13 +6,14 @@ views call, and returns a schema object; a refusal is an ApiError carrying the H
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from briefs.models import Brief, Shot, Take
 from briefs.selectors import brief_shots, visible_briefs
@@ -21,6 +22,8 @@ from integrations.api import schemas
 from retrieval.models import IP, Asset
 from retrieval.selectors import search_assets as hybrid_search
 from retrieval.selectors import visible_assets, visible_ips
+from review import client_links
+from review.models import ReviewLink
 from review.selectors import QueueFilters
 from review.selectors import review_queue as queue
 from review.services import (
@@ -444,3 +447,95 @@ def shot_list(*, user: Any, brief_id: int) -> list[dict]:
     """Return a brief's shot list as plain data, for the MCP resource."""
     detail = brief_status(user=user, brief_id=brief_id)
     return [shot.model_dump(mode="json") for shot in detail.shots]
+
+
+# --- Client review links ------------------------------------------------------------------------
+def _shareable_brief(user: Any, brief_id: int) -> Brief:
+    _require(user, Role.PRODUCER, Role.CREATIVE_DIRECTOR)
+    brief = client_links.shareable_briefs(user).filter(pk=brief_id).first()
+    if brief is None:
+        raise ApiError(404, f"No brief {brief_id} that you can see.")
+    return brief
+
+
+def review_link_out(link: ReviewLink, **extra: Any) -> schemas.ReviewLinkOut:
+    closed = client_links.closed_message(link)
+    status = "revoked" if link.revoked_at else ("expired" if closed else "active")
+    values = dict(
+        id=link.pk,
+        brief_id=link.brief_id,
+        label=link.label,
+        token_prefix=link.token_prefix,
+        shot_ids=sorted(shot.pk for shot in link.shots.all()),
+        has_password=link.has_password,
+        watermark=link.watermark,
+        created_by=_name(link.created_by),
+        created_at=link.created_at,
+        expires_at=link.expires_at,
+        revoked_at=link.revoked_at,
+        status=status,
+        opens=getattr(link, "opens", 0),
+        notes=getattr(link, "note_count", 0),
+        verdicts=getattr(link, "verdict_count", 0),
+    )
+    schema = schemas.ReviewLinkCreatedOut if "path" in extra else schemas.ReviewLinkOut
+    return schema(**values, **extra)
+
+
+def list_review_links(*, user: Any, brief_id: int) -> list[schemas.ReviewLinkOut]:
+    """List a brief's client review links with their counts, newest first."""
+    brief = _shareable_brief(user, brief_id)
+    links = client_links.brief_links(brief=brief).prefetch_related("shots")
+    return [review_link_out(link) for link in links]
+
+
+def create_review_link(
+    *, user: Any, brief_id: int, data: schemas.ReviewLinkIn
+) -> schemas.ReviewLinkCreatedOut:
+    """Make a client review link; its path (with the token) is returned only this once."""
+    brief = _shareable_brief(user, brief_id)
+    try:
+        link, token = client_links.link_create(
+            brief=brief,
+            user=user,
+            label=data.label,
+            expires_at=timezone.now() + timedelta(days=data.days),
+            password=data.password,
+            shot_ids=list(data.shot_ids),
+            watermark=data.watermark,
+        )
+    except client_links.ClientLinkError as exc:
+        raise ApiError(400, str(exc)) from exc
+    return review_link_out(link, path=reverse("client_review:open", args=[token]))
+
+
+def revoke_review_link(*, user: Any, link_id: int) -> schemas.ReviewLinkOut:
+    """Revoke a client review link at once; revoking twice keeps the first time."""
+    _require(user, Role.PRODUCER, Role.CREATIVE_DIRECTOR)
+    link = ReviewLink.objects.filter(
+        pk=link_id, brief__in=client_links.shareable_briefs(user).values("pk")
+    ).first()
+    if link is None:
+        raise ApiError(404, f"No review link {link_id} that you can see.")
+    client_links.link_revoke(link=link, user=user)
+    return review_link_out(client_links.brief_links(brief=link.brief).get(pk=link.pk))
+
+
+def list_client_verdicts(*, user: Any, brief_id: int) -> list[schemas.ClientVerdictOut]:
+    """List what clients said of a brief's takes through review links, oldest first."""
+    brief = _shareable_brief(user, brief_id)
+    return [
+        schemas.ClientVerdictOut(
+            id=given.pk,
+            link_id=given.link_id,
+            link_label=given.link.label,
+            take_id=given.take_id,
+            shot_id=given.take.shot_id,
+            shot_order=given.take.shot.order,
+            viewer_name=given.viewer_name,
+            verdict=given.verdict,
+            comment=given.comment,
+            created_at=given.created_at,
+        )
+        for given in client_links.client_verdicts(brief=brief)
+    ]

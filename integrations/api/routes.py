@@ -202,3 +202,45 @@ def decide_take(request: HttpRequest, take_id: ObjectId, payload: schemas.Decisi
 def promote_take(request: HttpRequest, take_id: ObjectId):
     """Put an approved take into the catalog as a clip with derived rights (catalog admins)."""
     return Status(201, operations.promote_take(user=request.auth, take_id=take_id))
+
+
+@api.get(
+    "/briefs/{brief_id}/review-links",
+    response={200: list[schemas.ReviewLinkOut], **ERRORS},
+    tags=["client review"],
+)
+def list_review_links(request: HttpRequest, brief_id: ObjectId):
+    """List a brief's client review links with opens, notes and verdicts (producers, directors)."""
+    return operations.list_review_links(user=request.auth, brief_id=brief_id)
+
+
+@api.post(
+    "/briefs/{brief_id}/review-links",
+    response={201: schemas.ReviewLinkCreatedOut, **ERRORS},
+    tags=["client review"],
+)
+def create_review_link(request: HttpRequest, brief_id: ObjectId, payload: schemas.ReviewLinkIn):
+    """Make a client review link; the response's `path` holds the token, shown only this once."""
+    return Status(
+        201, operations.create_review_link(user=request.auth, brief_id=brief_id, data=payload)
+    )
+
+
+@api.post(
+    "/review-links/{link_id}/revoke",
+    response={200: schemas.ReviewLinkOut, **ERRORS},
+    tags=["client review"],
+)
+def revoke_review_link(request: HttpRequest, link_id: ObjectId):
+    """Revoke a client review link: from now on it says it was revoked."""
+    return operations.revoke_review_link(user=request.auth, link_id=link_id)
+
+
+@api.get(
+    "/briefs/{brief_id}/client-verdicts",
+    response={200: list[schemas.ClientVerdictOut], **ERRORS},
+    tags=["client review"],
+)
+def list_client_verdicts(request: HttpRequest, brief_id: ObjectId):
+    """List clients' verdicts on a brief's takes; they are opinions, never decisions."""
+    return operations.list_client_verdicts(user=request.auth, brief_id=brief_id)

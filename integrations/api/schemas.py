@@ -223,3 +223,48 @@ class DecisionOut(Schema):
     created_at: datetime
     effect: str = Field(description="moved, signed (others awaited), disputed or ruled")
     signoff: SignOffOut
+
+
+class ReviewLinkIn(Schema):
+    label: Title = Field(description="Who the link is for, e.g. the agency")
+    days: int = Field(default=14, ge=1, le=365, description="Days until the link expires")
+    password: text(128) = Field(default="", description="Optional; send it to the client apart")
+    shot_ids: list[ObjectId] = Field(
+        default_factory=list, max_length=200, description="Shots to share; empty: every shot"
+    )
+    watermark: bool = True
+
+
+class ReviewLinkOut(Schema):
+    id: int
+    brief_id: int
+    label: str
+    token_prefix: str
+    shot_ids: list[int] = Field(description="Shared shots; empty: every shot of the brief")
+    has_password: bool
+    watermark: bool
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    status: Literal["active", "expired", "revoked"]
+    opens: int
+    notes: int
+    verdicts: int
+
+
+class ReviewLinkCreatedOut(ReviewLinkOut):
+    path: str = Field(description="The link's path on this site, shown only this once")
+
+
+class ClientVerdictOut(Schema):
+    id: int
+    link_id: int
+    link_label: str
+    take_id: int
+    shot_id: int
+    shot_order: int
+    viewer_name: str
+    verdict: Literal["approved", "changes_requested"]
+    comment: str
+    created_at: datetime

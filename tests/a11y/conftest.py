@@ -22,6 +22,7 @@ from reliability import demo as reliability_demo
 from reliability.models import AutonomyPolicy, ReliabilityAlert
 from retrieval import demo as catalog_demo
 from retrieval.models import IP, Asset
+from review import client_links
 from review import demo as review_demo
 from studio.demo import DEMO_USERS, seed_demo_users
 from teams import demo as teams_demo
@@ -43,6 +44,8 @@ class World:
     take_id: int
     other_take_id: int
     policy_id: int
+    client_token: str  # a live client review link to the brief, with a note and a verdict
+    revoked_client_token: str
 
 
 @pytest.fixture
@@ -85,6 +88,7 @@ def world(transactional_db, settings, tmp_path) -> World:
         gone, _ = token_create(user=user, name="Laptop")
         token_revoke(token=gone, user=user)
     restricted = Asset.objects.filter(ip=ip, rights__reference_use_allowed=False).first()
+    client_token, revoked_client_token = client_review_links(brief, take)
     return World(
         ip_slug=ip.slug,
         restricted_asset_id=restricted.pk,
@@ -94,4 +98,25 @@ def world(transactional_db, settings, tmp_path) -> World:
         take_id=take.pk,
         other_take_id=other.pk,
         policy_id=policy.pk,
+        client_token=client_token,
+        revoked_client_token=revoked_client_token,
     )
+
+
+def client_review_links(brief: Brief, take: Take) -> tuple[str, str]:
+    """Share the brief with a client who has spoken, and a link that was revoked."""
+    link, token = client_links.link_create(
+        brief=brief, user=brief.producer, label="Harbour Agency", password="lantern-42"
+    )
+    client = client_links.Visitor(name="Ada Client", ip_address="192.0.2.7", user_agent="Firefox")
+    client_links.client_note_add(
+        link=link, take=take, visitor=client, body="More room for the logo", timecode_start=1.5
+    )
+    client_links.client_verdict_give(
+        link=link, take=take, visitor=client, verdict="changes_requested", comment="Warmer light"
+    )
+    revoked, revoked_token = client_links.link_create(
+        brief=brief, user=brief.producer, label="Old agency contact"
+    )
+    client_links.link_revoke(link=revoked, user=brief.producer)
+    return token, revoked_token

@@ -29,6 +29,10 @@ TOOLS = {
     "add_note",
     "decide_take",
     "promote_take",
+    "list_review_links",
+    "create_review_link",
+    "revoke_review_link",
+    "list_client_verdicts",
 }
 
 
