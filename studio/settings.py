@@ -423,6 +423,13 @@ PIPELINE_QC_MAX_PALETTE_STRAY = env_float("PIPELINE_QC_MAX_PALETTE_STRAY", 0.155
 # Because it does not separate, a stray palette is shown on the take but routes nothing unless
 # a studio turns this on for an IP whose palette is distinctive enough to trust it.
 PIPELINE_QC_PALETTE_ROUTES = env_bool("PIPELINE_QC_PALETTE_ROUTES", False)
+# Continuity across a brief's shots (briefs/qc/continuity.py): each part's limit, calibrated
+# by bench/continuity.py (see docs/continuity.md for the run these come from).
+CONTINUITY_MAX_LOOK_DRIFT = env_float("CONTINUITY_MAX_LOOK_DRIFT", 0.5)
+CONTINUITY_MAX_PALETTE_DRIFT = env_float("CONTINUITY_MAX_PALETTE_DRIFT", 0.1)
+CONTINUITY_MAX_LIGHT_DRIFT = env_float("CONTINUITY_MAX_LIGHT_DRIFT", 0.1)
+# Keyframes sampled from each take for the continuity sheet and check.
+CONTINUITY_KEYFRAMES = env_int("CONTINUITY_KEYFRAMES", 4)
 # Seconds a generate step waits after starting an operation: 0 except in the crash test.
 PIPELINE_STEP_DELAY_S = env_float("PIPELINE_STEP_DELAY_S", 0.0)
 CELERY_BEAT_SCHEDULE["briefs-sweep-expired-leases"] = {
