@@ -293,7 +293,7 @@ def look_keyframe_path(look: "TakeLook", filename: str) -> str:
 
 
 class TakeLook(models.Model):
-    """What the continuity check measured of a take once: keyframes, palette, light, chroma.
+    """What the continuity check measured of a take once: keyframes, palette and light.
 
     Keyframes are files (small JPEGs in the media storage), so the continuity sheet never
     decodes a clip on a page view.
@@ -306,10 +306,12 @@ class TakeLook(models.Model):
     palette = models.JSONField(default=list)
     mean_colour = models.CharField(max_length=7)
     luminance = models.FloatField(help_text="CIE L* of the mean colour, 0..100")
-    colour_temperature_k = models.FloatField()
-    chroma_histogram = models.JSONField(default=list)
-    # {"<character id>": 0..1}: how much of the take's chroma that character's references share.
-    reference_similarity = models.JSONField(default=dict, blank=True)
+    # Mean colour of the brightest fifth of the pixels: where the light falls.
+    light_colour = models.CharField(max_length=7)
+    colour_temperature_k = models.FloatField(help_text="Of the light colour (McCamy)")
+    # {"<character id>": stray}: how far the take's colours stray from that character's
+    # references (0 = only their colours).
+    reference_stray = models.JSONField(default=dict, blank=True)
     measure_ms = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -226,7 +226,7 @@ class SheetCharacter:
 
     character: Any
     references: list[Any]
-    shots: list[tuple[SheetShot, float | None]]  # with the take's similarity to the references
+    shots: list[tuple[SheetShot, float | None]]  # with the take's stray from the references
 
 
 @dataclass(frozen=True)
@@ -298,7 +298,7 @@ def continuity_sheet(brief: Brief) -> ContinuitySheet:
             character=character,
             references=references.get(character.pk, []),
             shots=[
-                (row, (row.look.reference_similarity or {}).get(str(pk)) if row.look else None)
+                (row, (row.look.reference_stray or {}).get(str(pk)) if row.look else None)
                 for row in sheet_shots
                 if pk in {c.pk for c in row.shot.characters.all()}
             ],

@@ -76,10 +76,10 @@ def measure_take(take: Take) -> bool:
         # An unreadable clip already failed its checks; continuity has nothing to add.
         return False
     look = continuity.look_of_keyframes(keyframes)
-    similarity = {
-        str(character.pk): score
+    strays = {
+        str(character.pk): stray
         for character, images in _character_references(take).items()
-        if (score := continuity.reference_similarity(look, images)) is not None
+        if (stray := continuity.reference_stray(look, images)) is not None
     }
     storage = take.media.storage
     folder = f"takes/{take.shot.brief_id}/{take.shot_id}/{take.number}/continuity"
@@ -95,7 +95,7 @@ def measure_take(take: Take) -> bool:
             TakeLook.objects.create(
                 take=take,
                 keyframes=stored,
-                reference_similarity=similarity,
+                reference_stray=strays,
                 measure_ms=round((time.perf_counter() - started) * 1000),
                 **look.as_fields(),
             )
@@ -151,19 +151,16 @@ def _score_new_pairs(brief_id: int, takes: Sequence[Take], looks: dict[int, Take
 
 
 def _compare(first: TakeLook, second: TakeLook, shared: set[int]) -> continuity.PairScore:
-    """Compare two looks; the look part uses the shared character whose references differ most."""
-    a_reference = b_reference = None
-    gaps = [
-        (first.reference_similarity[key], second.reference_similarity[key])
+    """Compare two looks; the look part judges the shared character that strays most."""
+    strays = [
+        (first.reference_stray[key], second.reference_stray[key])
         for key in map(str, shared)
-        if key in first.reference_similarity and key in second.reference_similarity
+        if key in first.reference_stray and key in second.reference_stray
     ]
-    if gaps:
-        a_reference, b_reference = max(gaps, key=lambda gap: abs(gap[0] - gap[1]))
+    a_reference, b_reference = max(strays, key=max) if strays else (None, None)
     return continuity.compare(
         Look.from_record(first),
         Look.from_record(second),
-        shared_character=bool(shared),
         a_reference=a_reference,
         b_reference=b_reference,
     )

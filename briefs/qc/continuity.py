@@ -1,27 +1,33 @@
 """Continuity across shots: does each take keep the look, palette and light of the others?
 
 A take's look is measured once from keyframes sampled over its clip: its weighted colours (the
-palette), the mean colour (light: luminance and colour temperature) and a histogram of chroma
-(the YCbCr Cb and Cr planes, blind to brightness, so an exposure wobble does not read as a
-different character). Two takes are then compared part by part; each part is a distance from
-0 (the same) upwards, judged against its own limit, calibrated in bench/continuity.py.
+palette), its mean colour and luminance, and the colour of its light (the mean colour of its
+brightest fifth of pixels, where the light falls). Two takes are compared part by part; each
+part is a distance from 0 (the same) upwards, judged against its own limit, calibrated in
+bench/continuity.py:
 
-What it cannot do: it does not find the character in the frame. The chroma histogram is of the
-whole keyframe, so the "look" part is the picture's colours where the shared character appears,
-and a character drawn in the same colours as another passes (identity in briefs/qc/identity.py
-compares structure against the references instead).
+- look: how far the shared character's takes stray from that character's reference colours
+  (the worse of the two takes), one-directional as in the IP palette check: a shot shows some
+  of the character's colours, not all.
+- palette: how far one take's colours stray from the other's, in the direction that strays
+  less. A close shot shows part of a wide one's colours, so one direction always fits when the
+  grade is the same; a turned grade strays both ways.
+- light: the difference in lightness (CIE L*) of the takes' light. Whole-frame means moved as
+  much with framing as with a night grade in the calibration; the highlights did not.
+
+What it cannot do (measured, docs/continuity.md): it does not find the character in the frame,
+and a white-balance drift of 10-25% stays within the variation of good shots.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 
 from django.conf import settings
-from PIL import Image, ImageChops, ImageStat
+from PIL import Image, ImageStat
 
+from briefs.qc.identity import reference_colours
 from studio.ai import media
 from studio.ai.types import ClipFrame
 
@@ -31,11 +37,11 @@ _PALETTE_COLOURS = 8
 _KEYFRAME_WIDTH = 320
 # Keyframes are measured this wide: enough pixels for shares, few enough to be quick.
 _MEASURE_WIDTH = 96
-# Cb and Cr are each cut into this many bins (16 x 16 = 256, one 8-bit histogram).
-_CHROMA_BINS = 16
-# Lightness counts half in the palette distance, as in the IP palette check: the light part
-# judges brightness; the palette part judges hue and saturation.
-_PALETTE_LIGHTNESS_WEIGHT = 0.5
+# Lightness counts half in colour strays, as in the IP palette check: the light part judges
+# brightness; look and palette judge hue and saturation.
+_LIGHTNESS_WEIGHT = 0.5
+# The share of pixels, brightest first, whose mean colour is the take's light.
+_LIGHT_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -44,9 +50,18 @@ class Look:
 
     palette: tuple[tuple[str, float], ...]
     mean_colour: str
-    luminance: float  # CIE L*, 0..100
-    colour_temperature_k: float
-    chroma_histogram: tuple[float, ...]
+    luminance: float  # CIE L* of the mean colour, 0..100
+    light_colour: str  # mean colour of the brightest fifth of pixels
+
+    @property
+    def light_lightness(self) -> float:
+        """Return the CIE L* of the take's light."""
+        return media.rgb_to_lab(media.hex_to_rgb(self.light_colour))[0]
+
+    @property
+    def colour_temperature_k(self) -> float:
+        """Return the correlated colour temperature of the take's light, in K."""
+        return colour_temperature_k(media.hex_to_rgb(self.light_colour))
 
     def as_fields(self) -> dict:
         """Return the look as TakeLook's fields."""
@@ -54,8 +69,8 @@ class Look:
             "palette": [[colour, round(share, 4)] for colour, share in self.palette],
             "mean_colour": self.mean_colour,
             "luminance": round(self.luminance, 2),
+            "light_colour": self.light_colour,
             "colour_temperature_k": round(self.colour_temperature_k),
-            "chroma_histogram": [round(v, 5) for v in self.chroma_histogram],
         }
 
     @classmethod
@@ -65,8 +80,7 @@ class Look:
             palette=tuple((colour, share) for colour, share in record.palette),
             mean_colour=record.mean_colour,
             luminance=record.luminance,
-            colour_temperature_k=record.colour_temperature_k,
-            chroma_histogram=tuple(record.chroma_histogram),
+            light_colour=record.light_colour,
         )
 
 
@@ -95,15 +109,6 @@ class PairScore:
         """Tell whether any part is beyond its calibrated limit."""
         return self.drift > 1.0
 
-    def drifted_parts(self) -> list[str]:
-        """Return the parts beyond their limits, in order."""
-        limits = continuity_limits()
-        return [
-            name
-            for name, value in self.parts().items()
-            if value is not None and value > limits[name]
-        ]
-
 
 def continuity_limits() -> dict[str, float]:
     """Return each part's limit from settings (calibrated in bench/continuity.py)."""
@@ -125,35 +130,17 @@ def look_of_keyframes(keyframes: Sequence[ClipFrame]) -> Look:
 
 
 def measure_look(frames: Sequence[Image.Image]) -> Look:
-    """Measure a take's palette, mean colour and chroma from its keyframes."""
+    """Measure a take's palette, mean colour and light from its keyframes."""
     if not frames:
         raise media.MediaError("no keyframes to measure")
     sheet = media.contact_sheet(frames, width=_MEASURE_WIDTH)
-    palette = tuple(media.weighted_colours(sheet, _PALETTE_COLOURS))
-    mean_rgb = tuple(round(v) for v in ImageStat.Stat(sheet).mean[:3])
+    mean_rgb = _rounded(ImageStat.Stat(sheet).mean)
     return Look(
-        palette=palette,
+        palette=tuple(media.weighted_colours(sheet, _PALETTE_COLOURS)),
         mean_colour=media.rgb_to_hex(mean_rgb),
         luminance=media.rgb_to_lab(mean_rgb)[0],
-        colour_temperature_k=colour_temperature_k(mean_rgb),
-        chroma_histogram=chroma_histogram(sheet),
+        light_colour=media.rgb_to_hex(_light_rgb(sheet)),
     )
-
-
-def chroma_histogram(image: Image.Image) -> tuple[float, ...]:
-    """Return the share of pixels in each (Cb, Cr) bin: colour without brightness."""
-    _, cb, cr = image.convert("YCbCr").split()
-    width = 256 // _CHROMA_BINS
-    rows = cb.point(lambda v: (v // width) * _CHROMA_BINS)
-    cols = cr.point(lambda v: v // width)
-    counts = ImageChops.add(rows, cols).histogram()[: _CHROMA_BINS * _CHROMA_BINS]
-    total = sum(counts) or 1
-    return tuple(count / total for count in counts)
-
-
-def histogram_distance(a: Sequence[float], b: Sequence[float]) -> float:
-    """Return 1 minus the histograms' intersection: 0 for the same colours, 1 for none shared."""
-    return 1.0 - sum(map(min, a, b))
 
 
 def colour_temperature_k(rgb: tuple[int, int, int]) -> float:
@@ -178,60 +165,56 @@ def colour_temperature_k(rgb: tuple[int, int, int]) -> float:
     return max(1000.0, min(25000.0, 449 * n**3 + 3525 * n**2 + 6823.3 * n + 5520.33))
 
 
-def reference_similarity(look: Look, reference_images: Sequence[str]) -> float | None:
-    """Return 0..1: how much of the take's chroma the character's references share."""
-    histograms = [_reference_histogram(path) for path in reference_images]
-    if not histograms:
-        return None
-    return round(max(1.0 - histogram_distance(look.chroma_histogram, h) for h in histograms), 3)
+def reference_stray(look: Look, reference_images: Sequence[str]) -> float | None:
+    """Return how far the take's colours stray from a character's references (the nearest one)."""
+    strays = [
+        media.palette_stray(
+            look.palette,
+            [colour for colour, _ in reference_colours(path)],
+            lightness_weight=_LIGHTNESS_WEIGHT,
+        )
+        for path in reference_images
+    ]
+    return round(min(strays), 4) if strays else None
 
 
 def compare(
-    a: Look,
-    b: Look,
-    *,
-    shared_character: bool,
-    a_reference: float | None = None,
-    b_reference: float | None = None,
+    a: Look, b: Look, *, a_reference: float | None = None, b_reference: float | None = None
 ) -> PairScore:
-    """Score two takes' drift: look (when they share a character), palette and light."""
+    """Score two takes' drift: look (given each take's stray from a shared character's
+    references), palette and light."""
     look = None
-    if shared_character:
-        look = histogram_distance(a.chroma_histogram, b.chroma_histogram)
-        if a_reference is not None and b_reference is not None:
-            # One take far nearer the character's references than the other drifted too.
-            look = max(look, abs(a_reference - b_reference))
-        look = round(look, 4)
+    if a_reference is not None and b_reference is not None:
+        look = round(max(a_reference, b_reference), 4)
     return PairScore(look=look, palette=palette_drift(a, b), light=light_drift(a, b))
 
 
 def palette_drift(a: Look, b: Look) -> float:
-    """Return how far each take's colours stray from the other's palette, on average."""
-    a_colours, b_colours = list(a.palette), list(b.palette)
-    a_hexes, b_hexes = [c for c, _ in a_colours], [c for c, _ in b_colours]
-    there = media.palette_stray(a_colours, b_hexes, lightness_weight=_PALETTE_LIGHTNESS_WEIGHT)
-    back = media.palette_stray(b_colours, a_hexes, lightness_weight=_PALETTE_LIGHTNESS_WEIGHT)
-    return round((there + back) / 2, 4)
+    """Return how far one take's colours stray from the other's, in the direction that fits."""
+    a_hexes, b_hexes = [c for c, _ in a.palette], [c for c, _ in b.palette]
+    there = media.palette_stray(a.palette, b_hexes, lightness_weight=_LIGHTNESS_WEIGHT)
+    back = media.palette_stray(b.palette, a_hexes, lightness_weight=_LIGHTNESS_WEIGHT)
+    return round(min(there, back), 4)
 
 
 def light_drift(a: Look, b: Look) -> float:
-    """Return the CIE76 Delta E between the takes' mean colours, divided by 100.
-
-    One distance for the light: an exposure or day-to-night change moves L*, a white-balance
-    drift (warmer, cooler) moves a* and b*.
-    """
-    lab_a = media.rgb_to_lab(media.hex_to_rgb(a.mean_colour))
-    lab_b = media.rgb_to_lab(media.hex_to_rgb(b.mean_colour))
-    return round(min(1.0, math.dist(lab_a, lab_b) / 100), 4)
+    """Return the difference in the lightness of the takes' light (CIE L*), divided by 100."""
+    return round(abs(a.light_lightness - b.light_lightness) / 100, 4)
 
 
-@cache
-def _reference_histogram(path: str) -> tuple[float, ...]:
-    """Measure a reference image's chroma (cached: references rarely change)."""
-    try:
-        with Image.open(path) as image:
-            picture = image.convert("RGB")
-    except OSError as exc:
-        raise media.MediaError(f"cannot read reference image {path}: {exc}") from exc
-    picture.thumbnail((_MEASURE_WIDTH * 2, _MEASURE_WIDTH * 2))
-    return chroma_histogram(picture)
+def _light_rgb(sheet: Image.Image) -> tuple[int, int, int]:
+    """Return the mean colour of the brightest fifth of the pixels."""
+    luma = sheet.convert("L")
+    counts = luma.histogram()
+    wanted, seen, cut = sum(counts) * _LIGHT_SHARE, 0, 255
+    for cut in range(255, -1, -1):
+        seen += counts[cut]
+        if seen >= wanted:
+            break
+    mask = luma.point(lambda value: 255 if value >= cut else 0)
+    return _rounded(ImageStat.Stat(sheet, mask).mean)
+
+
+def _rounded(values: Sequence[float]) -> tuple[int, int, int]:
+    red, green, blue = (round(v) for v in values[:3])
+    return red, green, blue

@@ -7,67 +7,28 @@ from briefs.models import Brief, ContinuityPair, Handoff, Shot, Take, TakeLook
 from briefs.pipeline import continuity
 from briefs.qc import continuity as measure
 from briefs.tasks import check_continuity as check_continuity_task
-from studio.ai import media
-from tests.factories.briefs import BriefFactory, ShotFactory, TakeFactory
-from tests.factories.retrieval import AssetFactory, CharacterFactory, IPFactory
+from tests.factories.briefs import (
+    CONTINUITY_PALETTE,
+    BriefFactory,
+    ShotFactory,
+    TakeFactory,
+    character_clip,
+    continuity_brief,
+)
+from tests.factories.retrieval import AssetFactory, IPFactory
 
 pytestmark = pytest.mark.django_db
 
-PALETTE = ("#0f3d4c", "#1f6f8b", "#f5b942", "#e8dcc2")
-CAMERAS = ("slow push-in", "pan right", "pan left", "tilt up")
+PALETTE = CONTINUITY_PALETTE
 
 
-def clip(reference: str, *, seed: int, palette=PALETTE, camera: str = "pan right") -> bytes:
-    return media.render_clip(
-        prompt="Mira on the pier at dusk",
-        camera=camera,
-        duration_s=4,
-        aspect_ratio="16:9",
-        seed=seed,
-        palette=palette,
-        reference_images=[reference],
-        fps=6,
-        size_short_side=180,
-    )
+def current_takes(brief: Brief) -> list[Take]:
+    return list(Take.objects.filter(shot__brief=brief).order_by("shot__order"))
 
 
-@pytest.fixture
-def mira_brief():
-    """A brief in review whose three shots show Mira, each with a ready take over her reference."""
-    ip = IPFactory(palette=list(PALETTE))
-    mira = CharacterFactory(ip=ip, name="Mira")
-    reference = AssetFactory(ip=ip, title="Mira turnaround")
-    reference.characters.set([mira])
-    brief = BriefFactory(ip=ip, status=Brief.Status.IN_REVIEW, shot_count=3)
-    brief.references.set([reference])
-    for order in (1, 2, 3):
-        shot = ShotFactory(brief=brief, order=order)
-        shot.characters.set([mira])
-        shot.references.set([reference])
-    return brief
-
-
-def give_takes(brief: Brief, palettes: dict[int, tuple[str, ...]] | None = None) -> list[Take]:
-    """Give each shot a ready take rendered over the character's reference (palette per order)."""
-    takes = []
-    for shot in brief.shots.order_by("order"):
-        reference = shot.references.get()
-        video = clip(
-            reference.file.path,
-            seed=shot.order,
-            palette=(palettes or {}).get(shot.order, PALETTE),
-            camera=CAMERAS[shot.order % len(CAMERAS)],
-        )
-        take = TakeFactory(shot=shot, video=video, duration_s=4.0)
-        take.references.set([reference])
-        takes.append(take)
-    return takes
-
-
-def test_given_three_shots_of_one_look_when_checked_then_every_pair_keeps_within_its_limits(
-    mira_brief,
-):
-    takes = give_takes(mira_brief)
+def test_given_three_shots_of_one_look_when_checked_then_every_pair_keeps_within_its_limits():
+    mira_brief = continuity_brief()
+    takes = current_takes(mira_brief)
 
     run = continuity.check_continuity(mira_brief.pk)
 
@@ -83,11 +44,9 @@ def test_given_three_shots_of_one_look_when_checked_then_every_pair_keeps_within
         assert all(f["name"] != "continuity" for f in take.checks)
 
 
-def test_given_a_palette_shifted_take_when_checked_then_it_drifts_and_goes_to_a_human(
-    mira_brief,
-):
-    shifted = media.complementary_palette(PALETTE)
-    first, second, third = give_takes(mira_brief, {3: shifted})
+def test_given_a_palette_shifted_take_when_checked_then_it_drifts_and_goes_to_a_human():
+    mira_brief = continuity_brief(shifted=(3,))
+    first, second, third = current_takes(mira_brief)
 
     run = continuity.check_continuity(mira_brief.pk)
 
@@ -112,8 +71,9 @@ def test_given_a_palette_shifted_take_when_checked_then_it_drifts_and_goes_to_a_
         assert kept.status == Take.Status.READY
 
 
-def test_given_a_checked_brief_when_the_task_runs_again_then_nothing_is_done_twice(mira_brief):
-    third = give_takes(mira_brief, {3: media.complementary_palette(PALETTE)})[2]
+def test_given_a_checked_brief_when_the_task_runs_again_then_nothing_is_done_twice():
+    mira_brief = continuity_brief(shifted=(3,))
+    third = current_takes(mira_brief)[2]
     continuity.check_continuity(mira_brief.pk)
     third.refresh_from_db()
     version = third.version
@@ -129,10 +89,9 @@ def test_given_a_checked_brief_when_the_task_runs_again_then_nothing_is_done_twi
     assert Handoff.objects.filter(take=third, outcome=Handoff.Outcome.ROUTED).count() == 1
 
 
-def test_given_a_measured_take_then_its_keyframes_are_files_and_its_light_is_recorded(
-    mira_brief,
-):
-    take = give_takes(mira_brief)[0]
+def test_given_a_measured_take_then_its_keyframes_are_files_and_its_light_is_recorded():
+    mira_brief = continuity_brief(shots=1)
+    take = current_takes(mira_brief)[0]
 
     continuity.measure_take(take)
 
@@ -144,13 +103,12 @@ def test_given_a_measured_take_then_its_keyframes_are_files_and_its_light_is_rec
         assert take.media.storage.exists(frame["name"])
     assert 0 < look.luminance < 100 and 1000 <= look.colour_temperature_k <= 25000
     assert abs(sum(share for _, share in look.palette) - 1) < 0.01
-    assert list(look.reference_similarity) == [str(mira_brief.shots.first().characters.get().pk)]
+    assert list(look.reference_stray) == [str(mira_brief.shots.first().characters.get().pk)]
 
 
-def test_given_an_approved_take_that_drifts_then_the_pair_shows_it_but_the_decision_stands(
-    mira_brief,
-):
-    third = give_takes(mira_brief, {3: media.complementary_palette(PALETTE)})[2]
+def test_given_an_approved_take_that_drifts_then_the_pair_shows_it_but_the_decision_stands():
+    mira_brief = continuity_brief(shifted=(3,))
+    third = current_takes(mira_brief)[2]
     Take.objects.filter(pk=third.pk).update(status=Take.Status.APPROVED)
 
     run = continuity.check_continuity(mira_brief.pk)
@@ -167,7 +125,7 @@ def test_given_two_shots_with_no_shared_character_then_only_palette_and_light_ar
     brief = BriefFactory(ip=ip, status=Brief.Status.IN_REVIEW, shot_count=2)
     for order in (1, 2):
         shot = ShotFactory(brief=brief, order=order)
-        video = clip(reference.file.path, seed=order)
+        video = character_clip(reference.file.path, seed=order, camera="pan right")
         TakeFactory(shot=shot, video=video, media=ContentFile(video, name="take.mp4"))
 
     continuity.check_continuity(brief.pk)
@@ -181,11 +139,10 @@ def test_given_identical_looks_when_compared_then_every_part_is_zero():
         palette=(("#102030", 0.6), ("#f5b942", 0.4)),
         mean_colour="#5a6a70",
         luminance=43.0,
-        colour_temperature_k=7000.0,
-        chroma_histogram=(0.5, 0.5),
+        light_colour="#e8dcc2",
     )
 
-    score = measure.compare(look, look, shared_character=True)
+    score = measure.compare(look, look, a_reference=0.0, b_reference=0.0)
 
     assert score.parts() == {"look": 0.0, "palette": 0.0, "light": 0.0}
     assert not score.drifted
