@@ -1,11 +1,14 @@
 """Factories for the briefs app: briefs, shots and takes with real clips."""
 
+import io
+import random
 from datetime import date, timedelta
 
 import factory
 from django.core.files.base import ContentFile
 
 from briefs.models import Brief, Shot, Take
+from retrieval import demo as catalog_demo
 from studio.ai import media
 from tests.factories.retrieval import IPFactory
 from tests.factories.users import producer
@@ -76,7 +79,7 @@ class TakeFactory(factory.django.DjangoModelFactory):
     confidence = 0.8
 
 
-CONTINUITY_PALETTE = ("#0f3d4c", "#1f6f8b", "#f5b942", "#e8dcc2")
+CONTINUITY_PALETTE = tuple(catalog_demo.IP_DATA["palette"])
 _CAMERAS = ("slow push-in", "pan right", "pan left", "tilt up")
 
 
@@ -95,6 +98,13 @@ def character_clip(reference: str, *, seed: int, palette=CONTINUITY_PALETTE, cam
     )
 
 
+def _mira_art() -> bytes:
+    """Return the demo catalog's drawing of Mira as a PNG (as retrieval.demo.seed draws it)."""
+    out = io.BytesIO()
+    catalog_demo.mira(random.Random(7)).save(out, format="PNG")
+    return out.getvalue()
+
+
 def continuity_brief(*, shots: int = 3, shifted: tuple[int, ...] = (), **brief_fields) -> Brief:
     """Create a brief in review whose shots all show one character, each with a ready take.
 
@@ -104,7 +114,7 @@ def continuity_brief(*, shots: int = 3, shifted: tuple[int, ...] = (), **brief_f
 
     ip = IPFactory(palette=list(CONTINUITY_PALETTE))
     mira = CharacterFactory(ip=ip, name="Mira", slug="mira")
-    reference = AssetFactory(ip=ip, title="Mira turnaround")
+    reference = AssetFactory(ip=ip, title="Mira turnaround", image=_mira_art())
     reference.characters.set([mira])
     brief = BriefFactory(ip=ip, status=Brief.Status.IN_REVIEW, shot_count=shots, **brief_fields)
     brief.references.set([reference])
