@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from briefs import pipeline
 from briefs.models import Brief
-from briefs.pipeline.continuity import check_continuity
 from retrieval.models import IP
 from studio.ai import faults, local
 
@@ -84,8 +83,6 @@ def seed(*, stdout) -> None:
             planner=local.LocalPlanner(), generator=generator, critic=local.LocalCritic()
         )
         brief = pipeline.run_inline(brief.pk, providers=providers, owner="demo")
-        # A worker runs this after each ready take; inline, once the brief's takes are ready.
-        check_continuity(brief.pk, owner="demo")
         created += 1
         stdout.write(f"Briefs: “{brief.title}” — {brief.get_status_display().lower()}.")
     if not created:

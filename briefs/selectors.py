@@ -199,7 +199,7 @@ def _waiting_on(brief: Brief, shots: list[Shot], in_flight: list[Take]) -> str:
     return brief.status_reason or brief.get_status_display()
 
 
-@dataclass(frozen=True)
+@dataclass
 class SheetShot:
     """One shot on the continuity sheet: its current take and what was measured of it."""
 
@@ -208,6 +208,7 @@ class SheetShot:
     look: Any  # TakeLook | None: not measured yet (or no playable take)
     keyframes: list[dict]  # [{"index", "time_s"}]
     drift_reason: str
+    compared: int = 0  # scored pairs with the brief's other shots
 
     @property
     def swatches(self) -> list[dict]:
@@ -291,6 +292,9 @@ def continuity_sheet(brief: Brief) -> ContinuitySheet:
         )
         for pair in pairs
     ]
+    for row in sheet_pairs:
+        row.first.compared += 1
+        row.second.compared += 1
     cast = {c.pk: c for shot in shots for c in shot.characters.all()}
     references = _character_references(brief, list(cast))
     characters = [

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from briefs import demo as briefs_demo
 from briefs.models import Brief, Take
+from briefs.pipeline.continuity import check_continuity
 from integrations.models import ApiToken
 from integrations.tokens import token_create, token_revoke
 from reliability import autonomy
@@ -24,6 +25,7 @@ from retrieval import demo as catalog_demo
 from retrieval.models import IP, Asset
 from review import demo as review_demo
 from studio.demo import DEMO_USERS, seed_demo_users
+from tests.factories.briefs import continuity_brief
 from tests.factories.reliability import history
 from tests.factories.review import ready_take
 
@@ -42,6 +44,7 @@ class World:
     take_id: int
     other_take_id: int
     policy_id: int
+    continuity_brief_id: int
 
 
 @pytest.fixture
@@ -62,6 +65,11 @@ def world(transactional_db, settings, tmp_path) -> World:
         shot=take.shot, number=2, prompt=take.prompt + " Lanterns lit.", is_current=False
     )
     reliability_demo.seed(stdout=out)
+    # A continuity sheet with references, keyframes, scored pairs and one drifting shot.
+    drifting = continuity_brief(
+        shifted=(3,), producer=get_user_model().objects.get(username="producer")
+    )
+    check_continuity(drifting.pk, owner="a11y")
     lead = get_user_model().objects.get(username="director")
     policy = autonomy.policy_create(user=lead, min_decisions=35, bar=0.9)
     autonomy.policy_update(
@@ -92,4 +100,5 @@ def world(transactional_db, settings, tmp_path) -> World:
         take_id=take.pk,
         other_take_id=other.pk,
         policy_id=policy.pk,
+        continuity_brief_id=drifting.pk,
     )
