@@ -184,11 +184,7 @@ def drift_of(take: Take, pairs: Sequence[ContinuityPair], shot_orders: dict[int,
         other = pair.second_id if pair.first_id == take.pk else pair.first_id
         parts = [
             f"{name} {value:.2f} > {limits[name]}"
-            for name, value in (
-                ("look", pair.look),
-                ("palette", pair.palette),
-                ("light", pair.light),
-            )
+            for name, value in pair_parts(pair).items()
             if value is not None and value > limits[name]
         ]
         details.append(f"shot {shot_orders[other]} ({', '.join(parts)})")
