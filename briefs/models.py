@@ -285,3 +285,66 @@ class Handoff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} #{self.attempt}: {self.outcome}"
+
+
+def look_keyframe_path(look: "TakeLook", filename: str) -> str:
+    take = look.take
+    return f"takes/{take.shot.brief_id}/{take.shot_id}/{take.number}/continuity/{filename}"
+
+
+class TakeLook(models.Model):
+    """What the continuity check measured of a take once: keyframes, palette and light.
+
+    Keyframes are files (small JPEGs in the media storage), so the continuity sheet never
+    decodes a clip on a page view.
+    """
+
+    take = models.OneToOneField(Take, on_delete=models.CASCADE, related_name="look")
+    # [{"time_s": 0.25, "name": "<storage name>"}, ...] in clip order.
+    keyframes = models.JSONField(default=list)
+    # [["#rrggbb", share], ...], most common first.
+    palette = models.JSONField(default=list)
+    mean_colour = models.CharField(max_length=7)
+    luminance = models.FloatField(help_text="CIE L* of the mean colour, 0..100")
+    # Mean colour of the brightest fifth of the pixels: where the light falls.
+    light_colour = models.CharField(max_length=7)
+    colour_temperature_k = models.FloatField(help_text="Of the light colour (McCamy)")
+    # {"<character id>": stray}: how far the take's colours stray from that character's
+    # references (0 = only their colours).
+    reference_stray = models.JSONField(default=dict, blank=True)
+    measure_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"look of {self.take}"
+
+
+class ContinuityPair(models.Model):
+    """How far two shots' takes of one brief drift apart: look, palette and light."""
+
+    brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="continuity_pairs")
+    first = models.ForeignKey(Take, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Take, on_delete=models.CASCADE, related_name="+")
+    # Characters both shots show; the look part applies only when there is one.
+    characters = models.ManyToManyField("retrieval.Character", blank=True, related_name="+")
+    look = models.FloatField(null=True, blank=True)
+    palette = models.FloatField()
+    light = models.FloatField()
+    # The worst part as a share of its limit, at the limits of the day it was measured.
+    drift = models.FloatField()
+    drifted = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["brief", "first", "second"]
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="continuity_pair_unique"),
+            models.CheckConstraint(
+                condition=models.Q(first__lt=models.F("second")),
+                name="continuity_pair_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["brief", "drifted"], name="continuity_brief_drift_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.first} ~ {self.second}: {self.drift:.2f}"

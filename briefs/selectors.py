@@ -8,8 +8,10 @@ from typing import Any
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
-from briefs.models import Brief, Handoff, Shot, Take
+from briefs.models import Brief, ContinuityPair, Handoff, Shot, Take
 from briefs.pipeline import BRIEF_PIPELINE_IDLE, TAKE_STEP_FOR_STATUS
+from briefs.pipeline.continuity import pair_parts
+from briefs.qc.continuity import continuity_limits
 from studio.roles import Role, has_role
 from teams.selectors import ip_ids_for
 
@@ -201,3 +203,160 @@ def _waiting_on(brief: Brief, shots: list[Shot], in_flight: list[Take]) -> str:
     if brief.status == S.COMPLETED:
         return "Nothing: every shot has an approved take."
     return brief.status_reason or brief.get_status_display()
+
+
+@dataclass
+class SheetShot:
+    """One shot on the continuity sheet: its current take and what was measured of it."""
+
+    shot: Shot
+    take: Take | None
+    look: Any  # TakeLook | None: not measured yet (or no playable take)
+    keyframes: list[dict]  # [{"index", "time_s"}]
+    drift_reason: str
+    compared: int = 0  # scored pairs with the brief's other shots
+
+    @property
+    def swatches(self) -> list[dict]:
+        """Return the palette as SVG bars across 0..100: colour, x, width, share in percent."""
+        bars, x = [], 0.0
+        for colour, share in self.look.palette if self.look else []:
+            width = share * 100
+            bars.append({"colour": colour, "x": round(x, 2), "width": round(width, 2)})
+            x += width
+        return bars
+
+
+@dataclass(frozen=True)
+class SheetCharacter:
+    """A character of the brief's IP, its catalog references and every shot it appears in."""
+
+    character: Any
+    references: list[Any]
+    shots: list[tuple[SheetShot, float | None]]  # with the take's stray from the references
+
+
+@dataclass(frozen=True)
+class SheetPair:
+    """A scored pair of shots: each part beside its limit."""
+
+    pair: ContinuityPair
+    first: SheetShot
+    second: SheetShot
+    parts: list[tuple[str, float | None, float, bool]]  # name, value, limit, beyond
+    characters: list[Any]
+
+
+@dataclass(frozen=True)
+class ContinuitySheet:
+    """Everything the continuity sheet (and its API and MCP reads) show for one brief."""
+
+    brief: Brief
+    shots: list[SheetShot]
+    characters: list[SheetCharacter]
+    pairs: list[SheetPair]
+    limits: dict[str, float]
+    unmeasured: int
+
+    @property
+    def drifted_pairs(self) -> int:
+        return sum(1 for pair in self.pairs if pair.pair.drifted)
+
+
+def continuity_sheet(brief: Brief) -> ContinuitySheet:
+    """Return the brief's continuity sheet: shots, characters with references, scored pairs."""
+    shots = list(
+        brief.shots.prefetch_related(
+            "characters",
+            Prefetch(
+                "takes",
+                queryset=Take.objects.filter(is_current=True).select_related("look"),
+                to_attr="current_takes",
+            ),
+        ).order_by("order")
+    )
+    sheet_shots = [_sheet_shot(shot) for shot in shots]
+    by_take = {row.take.pk: row for row in sheet_shots if row.take}
+    pairs = (
+        ContinuityPair.objects.filter(
+            brief=brief, first__in=list(by_take), second__in=list(by_take)
+        )
+        .prefetch_related("characters")
+        .order_by("-drift", "pk")
+    )
+    limits = continuity_limits()
+    sheet_pairs = [
+        SheetPair(
+            pair=pair,
+            first=by_take[pair.first_id],
+            second=by_take[pair.second_id],
+            parts=[
+                (name, value, limits[name], value is not None and value > limits[name])
+                for name, value in pair_parts(pair).items()
+            ],
+            characters=list(pair.characters.all()),
+        )
+        for pair in pairs
+    ]
+    for row in sheet_pairs:
+        row.first.compared += 1
+        row.second.compared += 1
+    cast = {c.pk: c for shot in shots for c in shot.characters.all()}
+    references = _character_references(brief, list(cast))
+    characters = [
+        SheetCharacter(
+            character=character,
+            references=references.get(character.pk, []),
+            shots=[
+                (row, (row.look.reference_stray or {}).get(str(pk)) if row.look else None)
+                for row in sheet_shots
+                if pk in {c.pk for c in row.shot.characters.all()}
+            ],
+        )
+        for pk, character in sorted(cast.items(), key=lambda item: item[1].name)
+    ]
+    return ContinuitySheet(
+        brief=brief,
+        shots=sheet_shots,
+        characters=characters,
+        pairs=sheet_pairs,
+        limits=limits,
+        unmeasured=sum(1 for row in sheet_shots if row.take and row.look is None),
+    )
+
+
+def _sheet_shot(shot: Shot) -> SheetShot:
+    take = shot.current_takes[0] if shot.current_takes else None
+    look = getattr(take, "look", None) if take else None
+    keyframes = [
+        {"index": index, "time_s": frame["time_s"]}
+        for index, frame in enumerate(look.keyframes if look else [])
+    ]
+    reason = next(
+        (f["reason"] for f in (take.checks if take else []) if f.get("name") == "continuity"), ""
+    )
+    return SheetShot(shot=shot, take=take, look=look, keyframes=keyframes, drift_reason=reason)
+
+
+def _character_references(brief: Brief, character_ids: list[int]) -> dict[int, list]:
+    """Map each character to its references among the brief's (rights-cleared) ones."""
+    found: dict[int, list] = {}
+    assets = brief.references.filter(characters__in=character_ids).prefetch_related("characters")
+    for asset in assets.distinct().order_by("title", "pk"):
+        for character in asset.characters.all():
+            if character.pk in character_ids:
+                found.setdefault(character.pk, []).append(asset)
+    return found
+
+
+def take_keyframe(*, user: Any, take_id: int, index: int) -> tuple[Any, str] | None:
+    """Return (storage, name) of a take's keyframe if the user may see its brief, else None."""
+    take = (
+        Take.objects.filter(pk=take_id, shot__brief__in=visible_briefs(user).values("pk"))
+        .select_related("look")
+        .first()
+    )
+    look = getattr(take, "look", None) if take else None
+    if look is None or not 0 <= index < len(look.keyframes):
+        return None
+    return take.media.storage, look.keyframes[index]["name"]

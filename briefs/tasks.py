@@ -9,6 +9,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from briefs import pipeline
+from briefs.pipeline import continuity
 
 _DATABASE_HICCUPS = (OperationalError, InterfaceError)
 _TASK_OPTIONS = {
@@ -56,3 +57,10 @@ def sweep_expired_leases() -> int:
     steps = pipeline.sweep_expired_leases()
     pipeline.enqueue(steps)
     return len(steps)
+
+
+@shared_task(name="briefs.check_continuity", **_TASK_OPTIONS)
+def check_continuity(brief_id: int) -> dict:
+    """Measure a brief's new current takes, score new shot pairs and route drifting takes."""
+    run = continuity.check_continuity(brief_id, owner=pipeline.worker_name())
+    return {"measured": run.measured, "scored": run.scored, "routed": list(run.routed)}

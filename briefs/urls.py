@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/plan/", views.plan_review, name="plan"),
     path("takes/<int:pk>/media/", views.take_media, name="take_media"),
     path("takes/<int:pk>/poster/", views.take_poster, name="take_poster"),
+    path("takes/<int:pk>/keyframes/<int:index>/", views.take_keyframe, name="take_keyframe"),
 ]

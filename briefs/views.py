@@ -165,3 +165,14 @@ def take_media(request: HttpRequest, pk: int) -> HttpResponse:
 def take_poster(request: HttpRequest, pk: int) -> HttpResponse:
     """Serve a take's poster frame."""
     return _media(request, pk, "poster")
+
+
+@require_GET
+@login_required
+def take_keyframe(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+    """Serve one of a take's continuity keyframes (sampled once, kept as a small JPEG)."""
+    found = selectors.take_keyframe(user=request.user, take_id=pk, index=index)
+    if found is None:
+        raise Http404("No such keyframe.")
+    storage, name = found
+    return ranged_file_response(request, storage, name)

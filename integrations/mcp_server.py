@@ -165,6 +165,15 @@ def brief_status(brief_id: Annotated[int, Field(ge=1)], ctx: Context) -> dict[st
 
 
 @server.tool(annotations=READ)
+def brief_continuity(brief_id: Annotated[int, Field(ge=1)], ctx: Context) -> dict[str, Any]:
+    """Get a brief's continuity: each shot's palette and light, each shot pair's drift by part."""
+    return _as_user(
+        ctx,
+        lambda user: operations.continuity(user=user, brief_id=brief_id).model_dump(mode="json"),
+    )
+
+
+@server.tool(annotations=READ)
 def review_queue(
     ctx: Context,
     ip: Annotated[str, Field(max_length=200, pattern=r"^[-a-zA-Z0-9_]*$")] = "",

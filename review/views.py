@@ -18,7 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from briefs.models import Brief, Shot, Take
-from briefs.selectors import visible_briefs
+from briefs.selectors import continuity_sheet, visible_briefs
 from briefs.streaming import ranged_file_response
 from retrieval.models import Asset
 from retrieval.selectors import rights_block_reason, rights_cleared_assets, visible_ips
@@ -178,6 +178,16 @@ def sequence(request: HttpRequest, brief_id: int) -> HttpResponse:
     brief = _visible_brief(request, brief_id)
     template = "review/sequence.html#sequence-data" if request.htmx else "review/sequence.html"
     return render(request, template, _sequence_context(request, brief))
+
+
+@role_required(*BOARD_ROLES)
+@require_GET
+@vary_on_headers("HX-Request")
+def continuity(request: HttpRequest, brief_id: int) -> HttpResponse:
+    """Show each character's references beside every shot's keyframes, and each pair's drift."""
+    brief = _visible_brief(request, brief_id)
+    template = "review/continuity.html" + ("#continuity-body" if request.htmx else "")
+    return render(request, template, {"sheet": continuity_sheet(brief), "brief": brief})
 
 
 @role_required(Role.CREATIVE_DIRECTOR)

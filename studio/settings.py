@@ -434,6 +434,15 @@ PIPELINE_QC_MAX_PALETTE_STRAY = env_float("PIPELINE_QC_MAX_PALETTE_STRAY", 0.155
 # Because it does not separate, a stray palette is shown on the take but routes nothing unless
 # a studio turns this on for an IP whose palette is distinctive enough to trust it.
 PIPELINE_QC_PALETTE_ROUTES = env_bool("PIPELINE_QC_PALETTE_ROUTES", False)
+# Continuity across a brief's shots (briefs/qc/continuity.py): each part's limit, measured by
+# bench/continuity.py (seed 15, 2026-12-01: 40 good and 40 drifted calibration pairs; palette
+# separates, look and light overlap and take the cut with the largest catch minus false-alarm
+# rate; held out: 72.5% of drifts caught, 17.5% of good pairs flagged; docs/continuity.md).
+CONTINUITY_MAX_LOOK_DRIFT = env_float("CONTINUITY_MAX_LOOK_DRIFT", 0.161)
+CONTINUITY_MAX_PALETTE_DRIFT = env_float("CONTINUITY_MAX_PALETTE_DRIFT", 0.137)
+CONTINUITY_MAX_LIGHT_DRIFT = env_float("CONTINUITY_MAX_LIGHT_DRIFT", 0.134)
+# Keyframes sampled from each take for the continuity sheet and check.
+CONTINUITY_KEYFRAMES = env_int("CONTINUITY_KEYFRAMES", 4)
 # Seconds a generate step waits after starting an operation: 0 except in the crash test.
 PIPELINE_STEP_DELAY_S = env_float("PIPELINE_STEP_DELAY_S", 0.0)
 CELERY_BEAT_SCHEDULE["briefs-sweep-expired-leases"] = {

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.shortcuts import resolve_url
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from briefs.pipeline import continuity
 from integrations import mcp_server
 from integrations.api.routes import api
 from review import client_links
@@ -73,6 +74,12 @@ def client_url(name: str) -> Path:
         return reverse(name, args=args)
 
     return path
+
+
+def keyframe_url(world: World) -> str:
+    """The first continuity keyframe of the first producer's approved take, measured now."""
+    continuity.measure_take(world.approved)
+    return reverse("briefs:take_keyframe", args=[world.approved.pk, 0])
 
 
 def playlist(world: World) -> Playlist:
@@ -147,6 +154,7 @@ PAGES: dict[str, tuple[str, Path, str]] = {
         url("briefs:take_poster", APPROVED),
         "L 200 404 200 200 404 200",
     ),
+    "briefs:take_keyframe": ("GET", keyframe_url, "L 200 404 200 200 404 200"),
     # The board: directors decide; the brief's producer watches, notes and exports.
     "review:queue": ("GET", url("review:queue"), "L 403 403 200 200 403 200"),
     "review:board": ("GET", url("review:board", BRIEF), "L 200 404 200 200 403 200"),
@@ -178,6 +186,7 @@ PAGES: dict[str, tuple[str, Path, str]] = {
     ),
     # The sequence player and the approved cut: whoever may see the board.
     "review:sequence": ("GET", url("review:sequence", BRIEF), "L 200 404 200 200 403 200"),
+    "review:continuity": ("GET", url("review:continuity", BRIEF), "L 200 404 200 200 403 200"),
     "review:cut_request": ("POST", url("review:cut_request", BRIEF), "L 302 404 302 302 403 302"),
     "review:cut_status": ("GET", url("review:cut_status", BRIEF), "L 200 404 200 200 403 200"),
     "review:cut_file": (
@@ -366,6 +375,12 @@ API_ROUTES: dict[str, tuple[str, Path, Callable[[World], dict] | None, str]] = {
         None,
         "401 200 404 200 200 404 200",
     ),
+    "continuity": (
+        "GET",
+        lambda w: f"/api/v1/briefs/{w.brief.pk}/continuity",
+        None,
+        "401 200 404 200 200 403 200",
+    ),
     "review_queue": ("GET", lambda w: "/api/v1/review/queue", None, "401 200 200 200 200 403 200"),
     "add_note": (
         "POST",
@@ -461,6 +476,7 @@ MCP_TOOLS: dict[str, tuple[Callable[[World], dict], str]] = {
         "401 ok ok 403 403 403 ok",
     ),
     "brief_status": (lambda w: {"brief_id": w.brief.pk}, "401 ok 404 ok ok 404 ok"),
+    "brief_continuity": (lambda w: {"brief_id": w.brief.pk}, "401 ok 404 ok ok 403 ok"),
     "review_queue": (lambda w: {}, "401 ok ok ok ok 403 ok"),
     "add_note": (
         lambda w: {"take_id": w.ready.pk, "body": "Hold on the lantern.", "timecode_start": 1},

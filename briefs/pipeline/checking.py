@@ -23,6 +23,9 @@ from studio.ai.types import (
     PermanentProviderError,
     TransientProviderError,
 )
+from studio.celery import send_after_commit
+
+CONTINUITY_TASK = "briefs.check_continuity"
 
 
 def check(take_id: int, *, owner: str, providers: Providers) -> list[NextStep]:
@@ -100,6 +103,8 @@ def check(take_id: int, *, owner: str, providers: Providers) -> list[NextStep]:
             )
             set_shot_status(shot.pk, Shot.Status.READY, only_if_current=take)
             signals.take_ready.send(sender=Take, take_id=take_id)
+            # Continuity compares this take with the brief's other shots once it is committed.
+            send_after_commit(CONTINUITY_TASK, brief.pk)
             log_handoff(
                 brief_id=brief.pk,
                 shot_id=shot.pk,

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from briefs.models import Brief, Shot, Take
 from briefs.pipeline.budget import check_budget_for
+from briefs.pipeline.checking import CONTINUITY_TASK
 from briefs.pipeline.handoffs import Clock, log_handoff
 from briefs.pipeline.scheduling import NextStep, schedule
 from briefs.pipeline.settlement import update_brief_after_review
@@ -30,6 +31,7 @@ from briefs.pipeline.states import (
 from briefs.pipeline.takes import new_take, set_shot_status
 from retrieval.selectors import reference_problem
 from studio.ai import media
+from studio.celery import send_after_commit
 
 
 def record_take_verdict(
@@ -258,4 +260,6 @@ def set_current_take(*, take_id: int) -> Take:
             take.refresh_from_db()
             set_shot_status(take.shot_id, SHOT_STATUS_FOR_TAKE[take.status])
             update_brief_after_review(take.shot.brief_id)
+            # The shot now shows another take: compare it with the other shots.
+            send_after_commit(CONTINUITY_TASK, take.shot.brief_id)
     return take

@@ -83,7 +83,7 @@ def palette_finding(
     limit = f"<= {limit_value}"
     targets = list(palette)
     for path in reference_images:
-        targets.extend(colour for colour, _ in _reference_colours(path))
+        targets.extend(colour for colour, _ in reference_colours(path))
     if not frames or not targets:
         return QcFinding("palette", True, None, limit)
     sheet = media.contact_sheet(frames, width=_PALETTE_SHEET_WIDTH)
@@ -125,7 +125,8 @@ def _reference_descriptors(path: str, size: tuple[int, int]) -> tuple[Descriptor
 
 
 @cache
-def _reference_colours(path: str) -> tuple[tuple[str, float], ...]:
+def reference_colours(path: str) -> tuple[tuple[str, float], ...]:
+    """Return a reference image's weighted colours (cached: references rarely change)."""
     image = _open(path)
     image.thumbnail((160, 160))
     return tuple(media.weighted_colours(image, _PALETTE_COLOURS))

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from briefs.models import Brief, Shot, Take
-from briefs.selectors import brief_shots, visible_briefs
+from briefs.selectors import brief_shots, continuity_sheet, visible_briefs
 from briefs.services import BriefError, brief_submit
 from integrations.api import schemas
 from retrieval.models import IP, Asset
@@ -309,6 +309,55 @@ def brief_status(*, user: Any, brief_id: int) -> schemas.BriefDetailOut:
         spent=brief.spent,
         budget_cap=brief.budget_cap,
         shots=[_shot_out(shot) for shot in brief_shots(brief)],
+    )
+
+
+def continuity(*, user: Any, brief_id: int) -> schemas.ContinuityOut:
+    """Return a brief's continuity sheet: each shot's look and each scored pair's parts."""
+    _require(user, Role.CREATIVE_DIRECTOR, Role.PRODUCER)
+    brief = _visible_briefs(user).filter(pk=brief_id).first()
+    if brief is None:
+        raise ApiError(404, f"No brief {brief_id} that you can see.")
+    sheet = continuity_sheet(brief)
+    shots = [
+        schemas.ContinuityShotOut(
+            shot_id=row.shot.pk,
+            order=row.shot.order,
+            take_id=row.take.pk if row.take else None,
+            measured=row.look is not None,
+            palette=[tuple(colour) for colour in row.look.palette] if row.look else [],
+            luminance=row.look.luminance if row.look else None,
+            colour_temperature_k=row.look.colour_temperature_k if row.look else None,
+            keyframe_urls=[
+                reverse("briefs:take_keyframe", args=[row.take.pk, frame["index"]])
+                for frame in row.keyframes
+            ],
+            drift_reason=row.drift_reason,
+        )
+        for row in sheet.shots
+    ]
+    pairs = [
+        schemas.ContinuityPairOut(
+            first_shot=row.first.shot.order,
+            second_shot=row.second.shot.order,
+            first_take_id=row.pair.first_id,
+            second_take_id=row.pair.second_id,
+            characters=[character.name for character in row.characters],
+            look=row.pair.look,
+            palette=row.pair.palette,
+            light=row.pair.light,
+            drift=row.pair.drift,
+            drifted=row.pair.drifted,
+        )
+        for row in sheet.pairs
+    ]
+    return schemas.ContinuityOut(
+        brief_id=brief.pk,
+        limits=sheet.limits,
+        unmeasured=sheet.unmeasured,
+        shots=shots,
+        pairs=pairs,
+        sheet_url=reverse("review:continuity", args=[brief.pk]),
     )
 
 

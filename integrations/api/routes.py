@@ -157,6 +157,16 @@ def brief_status(request: HttpRequest, brief_id: ObjectId):
 
 
 @api.get(
+    "/briefs/{brief_id}/continuity",
+    response={200: schemas.ContinuityOut, **ERRORS},
+    tags=["briefs"],
+)
+def continuity(request: HttpRequest, brief_id: ObjectId):
+    """Get a brief's continuity: each shot's palette and light, each shot pair's drift."""
+    return operations.continuity(user=request.auth, brief_id=brief_id)
+
+
+@api.get(
     "/review/queue", response={200: schemas.Page[schemas.QueueItemOut], **ERRORS}, tags=["review"]
 )
 def review_queue(

@@ -160,6 +160,40 @@ class BriefDetailOut(BriefOut):
     shots: list[ShotOut]
 
 
+class ContinuityShotOut(Schema):
+    shot_id: int
+    order: int
+    take_id: int | None
+    measured: bool
+    palette: list[tuple[str, float]] = Field(description="Colours and their share of pixels")
+    luminance: float | None = Field(description="CIE L* of the mean colour, 0..100")
+    colour_temperature_k: float | None
+    keyframe_urls: list[str]
+    drift_reason: str = Field(description="Why the take was routed for drift; empty if it keeps")
+
+
+class ContinuityPairOut(Schema):
+    first_shot: int = Field(description="Shot order")
+    second_shot: int = Field(description="Shot order")
+    first_take_id: int
+    second_take_id: int
+    characters: list[str] = Field(description="Characters both shots show")
+    look: float | None = Field(description="Chroma drift of the shared character's shots")
+    palette: float
+    light: float
+    drift: float = Field(description="The worst part as a share of its limit; above 1 drifts")
+    drifted: bool
+
+
+class ContinuityOut(Schema):
+    brief_id: int
+    limits: dict[str, float]
+    unmeasured: int
+    shots: list[ContinuityShotOut]
+    pairs: list[ContinuityPairOut] = Field(description="Worst first")
+    sheet_url: str
+
+
 class QueueItemOut(Schema):
     take: TakeOut
     shot_id: int

@@ -452,6 +452,11 @@ def rgb_to_hex(rgb: Iterable[int]) -> str:
     return "#" + "".join(f"{int(v):02x}" for v in rgb)
 
 
+def rgb_to_lab(rgb: tuple[int, int, int]) -> tuple[float, float, float]:
+    """Return an sRGB colour's CIE L*a*b* (D65)."""
+    return _lab(rgb)
+
+
 def _lab(rgb: tuple[int, int, int]) -> tuple[float, float, float]:
     def linear(channel: int) -> float:
         c = channel / 255

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from briefs import demo as briefs_demo
 from briefs.models import Brief, Take
+from briefs.pipeline.continuity import check_continuity
 from integrations.models import ApiToken
 from integrations.tokens import token_create, token_revoke
 from reliability import autonomy
@@ -26,6 +27,7 @@ from review import client_links
 from review import demo as review_demo
 from studio.demo import DEMO_USERS, seed_demo_users
 from teams import demo as teams_demo
+from tests.factories.briefs import continuity_brief
 from tests.factories.reliability import history
 from tests.factories.review import ready_take
 
@@ -46,6 +48,7 @@ class World:
     policy_id: int
     client_token: str  # a live client review link to the brief, with a note and a verdict
     revoked_client_token: str
+    continuity_brief_id: int
 
 
 @pytest.fixture
@@ -67,6 +70,11 @@ def world(transactional_db, settings, tmp_path) -> World:
         shot=take.shot, number=2, prompt=take.prompt + " Lanterns lit.", is_current=False
     )
     reliability_demo.seed(stdout=out)
+    # A continuity sheet with references, keyframes, scored pairs and one drifting shot.
+    drifting = continuity_brief(
+        shifted=(3,), producer=get_user_model().objects.get(username="producer")
+    )
+    check_continuity(drifting.pk, owner="a11y")
     lead = get_user_model().objects.get(username="director")
     policy = autonomy.policy_create(user=lead, min_decisions=35, bar=0.9)
     autonomy.policy_update(
@@ -100,6 +108,7 @@ def world(transactional_db, settings, tmp_path) -> World:
         policy_id=policy.pk,
         client_token=client_token,
         revoked_client_token=revoked_client_token,
+        continuity_brief_id=drifting.pk,
     )
 
 

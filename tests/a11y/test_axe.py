@@ -71,6 +71,7 @@ PAGES = {
         ("reliability", lambda w: "/reliability/?window=all", 200, None),
         ("trace", lambda w: f"/reliability/briefs/{w.brief_id}/trace/", 200, None),
         ("sequence", lambda w: f"/review/briefs/{w.brief_id}/sequence/", 200, None),
+        ("continuity", lambda w: f"/review/briefs/{w.continuity_brief_id}/continuity/", 200, None),
         ("board", lambda w: f"/review/briefs/{w.brief_id}/", 200, open_every_card),
         ("compare", lambda w: f"/review/compare/?a={w.other_take_id}&b={w.take_id}", 200, None),
         ("client-links", lambda w: f"/review/briefs/{w.brief_id}/client-links/", 200, None),
@@ -90,6 +91,7 @@ PAGES = {
         ("policies", lambda w: "/reliability/policies/", 200, None),
         ("policy", lambda w: f"/reliability/policies/{w.policy_id}/", 200, None),
         ("sequence", lambda w: f"/review/briefs/{w.brief_id}/sequence/", 200, None),
+        ("continuity", lambda w: f"/review/briefs/{w.continuity_brief_id}/continuity/", 200, None),
         ("dailies", lambda w: "/review/dailies/", 200, None),
     ],
     "catalog": [
@@ -102,7 +104,7 @@ PAGES = {
 }
 
 
-SHOWN = {"board", "brief", "reliability", "ip", "client-review", "client-links"}
+SHOWN = {"board", "brief", "reliability", "ip", "client-review", "client-links", "continuity"}
 
 
 @pytest.mark.parametrize("role", list(PAGES))

@@ -3,7 +3,7 @@
 import time
 
 from briefs import pipeline, tasks
-from briefs.models import Brief, Handoff, Take
+from briefs.models import Brief, ContinuityPair, Handoff, Take, TakeLook
 from tests.factories.briefs import BriefFactory, ShotFactory
 from tests.factories.retrieval import IPFactory, embedded_asset
 from tests.workers import wait_until
@@ -88,3 +88,28 @@ def test_a_worker_killed_between_starting_veo_and_saving_the_operation_pays_once
     assert len(fake_gemini.received("predictLongRunning")) == 1
     assert "A paid generation may already be running" in take.status_reason
     assert take.start_pending and not take.operation_id
+
+
+def test_takes_ready_on_a_worker_are_measured_and_paired_for_continuity_by_the_worker(
+    start_worker, tmp_path
+):
+    # Given a two-shot brief and a worker
+    ip = IPFactory()
+    embedded_asset(ip=ip, title="Lantern keeper", description="the lantern keeper walks the pier")
+    embedded_asset(ip=ip, title="Tide over stones", description="the tide rolls over the stones")
+    brief = BriefFactory(ip=ip, shot_count=2)
+    start_worker(env={"STUDIO_STATE_DIR": str(tmp_path)})
+
+    # When the pipeline runs it there, through the broker
+    pipeline.enqueue([pipeline.NextStep("retrieve", brief.pk)])
+
+    # Then, once both takes are ready, the check step's continuity task measured them and
+    # scored the pair, with no one running it by hand
+    pair = wait_until(
+        lambda: ContinuityPair.objects.filter(brief=brief).first(),
+        timeout=90,
+        message="no continuity pair was scored",
+    )
+    takes = Take.objects.filter(shot__brief=brief, is_current=True)
+    assert {pair.first_id, pair.second_id} == set(takes.values_list("pk", flat=True))
+    assert TakeLook.objects.filter(take__in=takes).count() == 2

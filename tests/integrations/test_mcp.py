@@ -25,6 +25,7 @@ TOOLS = {
     "search_assets",
     "submit_brief",
     "brief_status",
+    "brief_continuity",
     "review_queue",
     "add_note",
     "decide_take",
