@@ -50,8 +50,6 @@
   function showMuted(bar, video) {
     const button = bar.querySelector("[data-mute]");
     button.setAttribute("aria-pressed", String(video.muted));
-    const icon = button.querySelector("[data-mute-icon]");
-    if (icon) icon.textContent = video.muted ? "🔇" : "🔊";
   }
 
   function initBar(bar) {

@@ -1,0 +1,62 @@
+"""The board's sound player in a real Chromium: mute, the level meter, the no-sound label."""
+
+import re
+
+import pytest
+from django.core.files.base import ContentFile
+from playwright.sync_api import expect
+
+from briefs.models import Take
+from tests.browser import screenshot, sign_in, wait_until
+from tests.factories.review import board_brief
+from tests.factories.users import TEST_PASSWORD, director
+from tests.review.test_sound import TENSE_LINE, sound_clip
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_mute_toggles_the_video_and_the_meter_moves_while_a_take_with_sound_plays(page):
+    # Given a board whose first take has sound and whose second is silent
+    brief = board_brief(shots=2)
+    loud, silent = Take.objects.filter(shot__brief=brief).order_by("shot__order")
+    loud.media.save("sound.mp4", ContentFile(sound_clip()), save=False)
+    Take.objects.filter(pk=loud.pk).update(media=loud.media.name, has_audio=True, audio=TENSE_LINE)
+    Take.objects.filter(pk=silent.pk).update(has_audio=False)
+    dana = director(first_name="Dana")
+    sign_in(page, dana.username, TEST_PASSWORD)
+
+    # When the director opens the board
+    page.goto(f"/review/briefs/{brief.pk}/")
+    shot = page.locator(f"#shot-{loud.shot_id}")
+    video = shot.locator("video")
+    expect(video).to_have_js_property("readyState", 4, timeout=15000)
+
+    # Then the take with sound has a visible, labelled mute button and meter
+    mute = shot.get_by_role("button", name="Mute shot 1")
+    expect(mute).to_be_visible()
+    expect(mute).to_have_attribute("aria-pressed", "false")
+    expect(shot.get_by_label("Level")).to_be_visible()
+    # And the silent take says so instead
+    expect(page.locator(f"#shot-{silent.shot_id}")).to_contain_text("No sound in this take")
+
+    # When it plays, the meter shows its level
+    shot.get_by_role("button", name="Play").click()
+    level = wait_until(
+        page,
+        f"() => {{ const m = document.querySelector('#shot-{loud.shot_id} [data-level]');"
+        " return m && m.value > 0 ? m.value : 0; }",
+        timeout_ms=8000,
+    )
+    assert 0 < level <= 1
+    expect(shot.locator("[data-level-text]")).to_have_text(re.compile(r"^-\d+ dB$"))
+    screenshot(page, "review-sound-player")
+
+    # When the director mutes it with the button, then unmutes it with the M key
+    mute.click()
+    assert video.evaluate("v => v.muted") is True
+    expect(mute).to_have_attribute("aria-pressed", "true")
+    shot.focus()
+    page.keyboard.press("m")
+    expect(mute).to_have_attribute("aria-pressed", "false")
+    assert video.evaluate("v => v.muted") is False
+    video.evaluate("v => v.pause()")
