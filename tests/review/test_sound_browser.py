@@ -60,3 +60,40 @@ def test_mute_toggles_the_video_and_the_meter_moves_while_a_take_with_sound_play
     expect(mute).to_have_attribute("aria-pressed", "false")
     assert video.evaluate("v => v.muted") is False
     video.evaluate("v => v.pause()")
+
+
+def test_a_note_marked_about_sound_becomes_a_new_audio_line_on_the_reprompt_page(page, settings):
+    # Given a take with a tense ambience on the board
+    settings.AI_PROVIDER = "local"
+    brief = board_brief(shots=1)
+    take = Take.objects.get(shot__brief=brief)
+    take.media.save("sound.mp4", ContentFile(sound_clip()), save=False)
+    Take.objects.filter(pk=take.pk).update(media=take.media.name, has_audio=True, audio=TENSE_LINE)
+    dana = director(first_name="Dana")
+    sign_in(page, dana.username, TEST_PASSWORD)
+    page.goto(f"/review/briefs/{brief.pk}/")
+    shot = page.locator(f"#shot-{take.shot_id}")
+
+    # When the director writes a note and marks it as about the sound
+    shot.get_by_role("textbox", name="Note").fill("Calmer under the lantern, please")
+    shot.get_by_role("checkbox", name="About the sound").check()
+    shot.get_by_role("button", name="Add note").click()
+
+    # Then the note shows as a sound note
+    expect(page.locator(f"#shot-{take.shot_id} [data-note-about-sound]")).to_have_count(1)
+    expect(page.locator(f"#shot-{take.shot_id} .marker-sound")).to_have_count(1)
+
+    # When they re-prompt, the proposal swaps the ambience in the audio line, not the prompt
+    page.locator(f"#shot-{take.shot_id}").get_by_role("link", name="Re-prompt…").click()
+    expect(page.locator("[data-audio-diff] ins")).to_contain_text(["calm"])
+    audio = page.get_by_label("Audio line")
+    expect(audio).to_have_value(
+        "Ambience: calm ambience, soft room tone and a gentle breeze; no dialogue."
+    )
+    screenshot(page, "review-reprompt-sound")
+    page.get_by_role("button", name="Generate new take").click()
+
+    # Then the new take is asked for the calm ambience
+    expect(page.locator(f"#shot-{take.shot_id}")).to_contain_text("take 2")
+    new_take = Take.objects.get(shot=take.shot, number=2)
+    assert new_take.audio.startswith("Ambience: calm ambience")
