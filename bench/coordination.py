@@ -668,6 +668,9 @@ def create_briefs(*, ip, producer, mode: str, indices: Sequence[int]) -> list[in
             territory="GB",
             release_date=timezone.localdate() + timedelta(days=30),
             negative_prompt=NEGATIVE_PROMPT,
+            # The bench's faults are in the picture and its clips are silent (bench/sound.py
+            # measures sound).
+            sound=Brief.Sound.NONE,
         ).pk
         for b in indices
     ]

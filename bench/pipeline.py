@@ -137,6 +137,7 @@ class InstantPlanner:
                 camera="static",
                 duration_s=request.seconds_per_shot,
                 reference_ids=refs,
+                audio="Ambience: harbour wind." if request.sound != "none" else "",
             )
             for n in range(request.shot_count)
         )

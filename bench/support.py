@@ -58,7 +58,11 @@ def progress(message: str) -> None:
 def make_briefs(
     *, ip, producer, count: int, shots: int, prefix: str, beats: Sequence[str] = LANTERNFALL_BEATS
 ) -> list[int]:
-    """Create `count` queued briefs of `shots` shots on the IP; return their ids."""
+    """Create `count` queued silent briefs of `shots` shots on the IP; return their ids.
+
+    Silent, so the figures stay comparable with runs before sound existed; bench/sound.py
+    measures what sound adds.
+    """
     from django.utils import timezone
 
     from briefs.models import Brief
@@ -75,6 +79,7 @@ def make_briefs(
             seconds_per_shot=4,
             territory="GB",
             release_date=timezone.localdate() + timedelta(days=30),
+            sound=Brief.Sound.NONE,
         ).pk
         for n in range(count)
     ]

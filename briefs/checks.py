@@ -128,8 +128,15 @@ def check_retrieval(
     return _result(findings, confidence=strong / max(needed, 1), retryable=False)
 
 
-def check_plan(*, plan: Plan, shot_count: int, known_reference_ids: Collection[int]) -> CheckResult:
-    """Check the plan has the right number of shots, real prompts, Veo durations, known refs."""
+def check_plan(
+    *,
+    plan: Plan,
+    shot_count: int,
+    known_reference_ids: Collection[int],
+    wants_sound: bool = False,
+) -> CheckResult:
+    """Check the plan has the right number of shots, real prompts, Veo durations, known refs,
+    and, when the brief wants sound, an audio line for every shot."""
     shots = plan.shots
     empty = [n for n, shot in enumerate(shots, 1) if not shot.prompt.strip()]
     bad_durations = [n for n, shot in enumerate(shots, 1) if shot.duration_s not in VEO_DURATIONS]
@@ -166,6 +173,17 @@ def check_plan(*, plan: Plan, shot_count: int, known_reference_ids: Collection[i
             f"plan names unknown reference id(s) {', '.join(map(str, unknown))}",
         ),
     ]
+    if wants_sound:
+        silent = [n for n, shot in enumerate(shots, 1) if not shot.audio.strip()]
+        findings.append(
+            Finding(
+                "audio_lines",
+                not silent,
+                silent,
+                "one per shot",
+                f"shot(s) {', '.join(map(str, silent))} have no audio line; the brief wants sound",
+            )
+        )
     failed = sum(1 for f in findings if not f.passed)
     return _result(findings, confidence=1 - failed / len(findings))
 

@@ -42,6 +42,7 @@ DEMO_BRIEFS = [
         "tone": "calm",
         "shot_count": 2,
         "requires_plan_approval": True,
+        "sound": Brief.Sound.DIALOGUE,
     },
 ]
 
@@ -72,6 +73,7 @@ def seed(*, stdout) -> None:
             negative_prompt="pure black, text, logos",
             requires_plan_approval=spec.get("requires_plan_approval", False),
             checklist=spec.get("checklist", ["On model", "On palette"]),
+            sound=spec.get("sound", Brief.Sound.AMBIENCE),
         )
         generator = local.LocalGenerator(ops)
         if "fault_seed" in spec:

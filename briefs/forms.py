@@ -43,6 +43,12 @@ class BriefForm(forms.Form):
     seconds_per_shot = forms.TypedChoiceField(
         choices=Brief.ShotSeconds.choices, coerce=int, initial=6, label="Seconds per shot"
     )
+    sound = forms.ChoiceField(
+        choices=Brief.Sound.choices,
+        initial=Brief.Sound.AMBIENCE,
+        help_text="What the shots sound like. The planner writes each shot's audio line.",
+        error_messages={"invalid_choice": "Choose dialogue, ambience or no sound."},
+    )
     territory = forms.ChoiceField(
         choices=[("", "Choose a territory")] + [(c, f"{n} ({c})") for c, n in TERRITORIES],
         label="Release territory",

@@ -33,6 +33,11 @@ class Brief(models.Model):
         SIX = 6, "6 seconds"
         EIGHT = 8, "8 seconds"
 
+    class Sound(models.TextChoices):
+        DIALOGUE = "dialogue", "Dialogue (with ambience)"
+        AMBIENCE = "ambience", "Ambience only"
+        NONE = "none", "No sound"
+
     ip = models.ForeignKey("retrieval.IP", on_delete=models.PROTECT, related_name="briefs")
     producer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="briefs"
@@ -48,6 +53,9 @@ class Brief(models.Model):
     negative_prompt = models.TextField(blank=True)
     budget_cap = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     requires_plan_approval = models.BooleanField(default=False)
+    # Veo 3 renders sound with the picture; a studio reviews with it, so a brief asks for it
+    # unless the producer says otherwise (existing briefs were made silent: see the migration).
+    sound = models.CharField(max_length=10, choices=Sound.choices, default=Sound.AMBIENCE)
     pinned_references = models.ManyToManyField(
         "retrieval.Asset", blank=True, related_name="pinned_in_briefs"
     )
@@ -97,6 +105,10 @@ class Brief(models.Model):
                 | models.Q(required_approvals__gte=1, required_approvals__lte=5),
                 name="brief_required_approvals_1_to_5",
             ),
+            models.CheckConstraint(
+                condition=models.Q(sound__in=["dialogue", "ambience", "none"]),
+                name="brief_sound_known",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "lease_expires_at"], name="brief_status_lease_idx"),
@@ -107,6 +119,11 @@ class Brief(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("briefs:detail", args=[self.pk])
+
+    @property
+    def wants_sound(self) -> bool:
+        """Tell whether the brief's takes must have sound (dialogue or ambience)."""
+        return self.sound != self.Sound.NONE
 
     @property
     def approvals_needed(self) -> int:
@@ -132,6 +149,8 @@ class Shot(models.Model):
     negative_prompt = models.TextField(blank=True)
     camera = models.CharField(max_length=200, blank=True)
     duration_s = models.PositiveSmallIntegerField()
+    # What is heard: the dialogue line or the ambience the planner wrote (empty: no sound asked).
+    audio = models.TextField(blank=True)
     references = models.ManyToManyField("retrieval.Asset", blank=True, related_name="shots")
     # Who the plan says appears in the shot; grounding checks each has a cleared reference.
     characters = models.ManyToManyField("retrieval.Character", blank=True, related_name="shots")
@@ -178,6 +197,8 @@ class Take(models.Model):
     )
     prompt = models.TextField()
     negative_prompt = models.TextField(blank=True)
+    # The audio line this take was asked for; a sound note re-prompts it, like the prompt.
+    audio = models.TextField(blank=True)
     config = models.JSONField(default=dict, help_text="Exactly what was sent to the generator")
     references = models.ManyToManyField("retrieval.Asset", blank=True, related_name="takes")
     provider = models.CharField(max_length=50, blank=True)
@@ -198,6 +219,8 @@ class Take(models.Model):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     byte_size = models.PositiveBigIntegerField(null=True, blank=True)
+    # Whether the clip carries an audio track, measured by the checks (None: not checked yet).
+    has_audio = models.BooleanField(null=True, blank=True)
 
     checks = models.JSONField(default=list, blank=True)
     checks_passed = models.BooleanField(null=True)

@@ -43,6 +43,7 @@ def brief_submit(
     pinned_reference_ids: Sequence[int] = (),
     checklist: Sequence[str] = (),
     required_approvals: int | None = None,
+    sound: str = Brief.Sound.AMBIENCE,
 ) -> Brief:
     """Validate and save a brief, then start the pipeline once the transaction commits."""
 
@@ -54,6 +55,8 @@ def brief_submit(
         raise BriefError("Shots last 4, 6 or 8 seconds.", field="seconds_per_shot")
     if aspect_ratio not in Brief.AspectRatio.values:
         raise BriefError("Choose 16:9 or 9:16.", field="aspect_ratio")
+    if sound not in Brief.Sound.values:
+        raise BriefError("Sound is dialogue, ambience or none.", field="sound")
     if budget_cap is not None and budget_cap <= 0:
         raise BriefError("A budget cap must be more than zero.", field="budget_cap")
     if required_approvals is not None and not 1 <= required_approvals <= 5:
@@ -79,6 +82,7 @@ def brief_submit(
         requires_plan_approval=requires_plan_approval,
         checklist=[line.strip() for line in checklist if line.strip()],
         required_approvals=required_approvals,
+        sound=sound,
         # If the first message is lost, the sweeper picks the brief up after this deadline.
         lease_expires_at=pipeline.pickup_deadline(),
     )

@@ -47,6 +47,7 @@ def brief_create(request: HttpRequest) -> HttpResponse:
                 pinned_reference_ids=[asset.pk for asset in data["pinned_references"]],
                 checklist=data["checklist"],
                 required_approvals=data["required_approvals"],
+                sound=data["sound"],
             )
         except services.BriefError as exc:
             form.add_error(exc.field, str(exc))

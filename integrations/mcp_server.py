@@ -132,6 +132,10 @@ def submit_brief(
     negative_prompt: str = "",
     requires_plan_approval: bool = False,
     checklist: list[str] | None = None,
+    sound: Annotated[
+        Literal["dialogue", "ambience", "none"],
+        Field(description="What the shots sound like: dialogue (over ambience), ambience, none"),
+    ] = "ambience",
 ) -> dict[str, Any]:
     """Submit a brief as a producer; the pipeline starts straight away."""
 
@@ -149,6 +153,7 @@ def submit_brief(
             negative_prompt=negative_prompt,
             requires_plan_approval=requires_plan_approval,
             checklist=checklist or [],
+            sound=sound,
         )
         return operations.submit_brief(user=user, data=data).model_dump(mode="json")
 
@@ -198,11 +203,17 @@ def add_note(
     timecode_start: Annotated[float, Field(ge=0, description="Seconds from the take's start")],
     ctx: Context,
     timecode_end: Annotated[float | None, Field(ge=0)] = None,
+    about_sound: Annotated[bool, Field(description="The note is about what is heard")] = False,
 ) -> dict[str, Any]:
     """Pin a note to a moment (or a range) of a take, as a producer or a creative director."""
 
     def note(user):
-        data = schemas.NoteIn(body=body, timecode_start=timecode_start, timecode_end=timecode_end)
+        data = schemas.NoteIn(
+            body=body,
+            timecode_start=timecode_start,
+            timecode_end=timecode_end,
+            about_sound=about_sound,
+        )
         return operations.add_note(user=user, take_id=take_id, data=data).model_dump(mode="json")
 
     return _as_user(ctx, note)

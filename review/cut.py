@@ -43,9 +43,15 @@ def _first_frame_size(take: Take) -> tuple[int, int]:
     return frame.width // 2 * 2, frame.height // 2 * 2
 
 
-def _has_audio(take: Take) -> bool:
-    with take.media.open("rb") as source, av.open(source) as container:
-        return bool(container.streams.audio)
+def clip_has_audio(take: Take) -> bool:
+    """Tell whether the take's clip has sound: as its checks measured, else by probing the file."""
+    if take.has_audio is not None:
+        return take.has_audio
+    try:
+        with take.media.open("rb") as source, av.open(source) as container:
+            return bool(container.streams.audio)
+    except (av.FFmpegError, OSError):
+        return False
 
 
 def _frames_at_rate(
@@ -120,7 +126,7 @@ def _set_progress(cut_id: int, done: int, total: int) -> None:
 def write_cut(file, takes: list[Take], *, cut_id: int) -> float:
     """Encode the takes one after another into `file` (MP4); return its length in seconds."""
     size = _first_frame_size(takes[0])
-    with_audio = any(_has_audio(take) for take in takes)
+    with_audio = any(clip_has_audio(take) for take in takes)
     frames_written = 0
     with av.open(file, mode="w", format="mp4") as output:
         video = output.add_stream("libx264", rate=FPS)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from briefs.models import Brief, Take
+from review.cut import clip_has_audio
 from review.selectors import approved_takes
 from review.services import ReviewError
 from review.signoff import sign_off
@@ -72,7 +73,7 @@ def _signed_off_by(take: Take, needed: int) -> list[str]:
     return [_who(state.ruling.user)] if ruled else []
 
 
-def _take_entry(take: Take, media_name: str, sha256: str, needed: int) -> dict:
+def _take_entry(take: Take, media_name: str, sha256: str, needed: int, has_audio: bool) -> dict:
     return {
         "shot": {
             "id": take.shot.pk,
@@ -86,6 +87,7 @@ def _take_entry(take: Take, media_name: str, sha256: str, needed: int) -> dict:
             "parent_take_id": take.parent_id,
             "prompt": take.prompt,
             "negative_prompt": take.negative_prompt,
+            "audio": take.audio,
             "config": take.config,
             "provider": take.provider,
             "model": take.model,
@@ -96,7 +98,12 @@ def _take_entry(take: Take, media_name: str, sha256: str, needed: int) -> dict:
             "created_at": take.created_at.isoformat(),
             "created_by": _who(take.created_by) if take.created_by else "pipeline",
         },
-        "media": {"path": media_name, "sha256": sha256, "bytes": take.byte_size},
+        "media": {
+            "path": media_name,
+            "sha256": sha256,
+            "bytes": take.byte_size,
+            "has_audio": has_audio,
+        },
         "references": [
             {
                 "asset_id": ref.pk,
@@ -135,6 +142,7 @@ def _take_entry(take: Take, media_name: str, sha256: str, needed: int) -> dict:
                 "timecode_start": n.timecode_start,
                 "timecode_end": n.timecode_end,
                 "rect": n.rect,
+                "about_sound": n.about_sound,
                 "by": _who(n.user),
                 "at": n.created_at.isoformat(),
             }
@@ -144,27 +152,40 @@ def _take_entry(take: Take, media_name: str, sha256: str, needed: int) -> dict:
     }
 
 
-def _timeline(brief: Brief, takes: list[Take]) -> str:
+def _timeline(brief: Brief, takes: list[Take], with_audio: dict[int, bool]) -> str:
+    """Lay the takes end to end on V1; when any has sound, A1 carries it (gaps where silent)."""
     timeline = otio.schema.Timeline(name=brief.title)
-    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
-    timeline.tracks.append(track)
+    video = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    audio = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
+    timeline.tracks.append(video)
     for take in takes:
         seconds = take.duration_s or take.shot.duration_s
         length = otio.opentime.RationalTime(round(seconds * TIMELINE_RATE), TIMELINE_RATE)
         available = otio.opentime.TimeRange(otio.opentime.RationalTime(0, TIMELINE_RATE), length)
-        track.append(
-            otio.schema.Clip(
-                name=f"Shot {take.shot.order} · take {take.number}",
-                media_reference=otio.schema.ExternalReference(
-                    target_url=_media_name(take), available_range=available
-                ),
-                source_range=available,
-                metadata={
-                    "studio": {"brief_id": brief.pk, "shot_id": take.shot_id, "take_id": take.pk}
-                },
-            )
-        )
+        name = f"Shot {take.shot.order} · take {take.number}"
+        metadata = {"studio": {"brief_id": brief.pk, "shot_id": take.shot_id, "take_id": take.pk}}
+        video.append(_clip(name, take, available, metadata))
+        if with_audio[take.pk]:
+            audio.append(_clip(name, take, available, metadata))
+        else:
+            # A silent take keeps its place, so every later clip's sound stays in sync.
+            audio.append(otio.schema.Gap(source_range=available))
+    if any(with_audio.values()):
+        timeline.tracks.append(audio)
     return otio.adapters.write_to_string(timeline, "otio_json")
+
+
+def _clip(
+    name: str, take: Take, available: otio.opentime.TimeRange, metadata: dict
+) -> otio.schema.Clip:
+    return otio.schema.Clip(
+        name=name,
+        media_reference=otio.schema.ExternalReference(
+            target_url=_media_name(take), available_range=available
+        ),
+        source_range=available,
+        metadata=metadata,
+    )
 
 
 def csv_safe(value: object) -> object:
@@ -233,11 +254,16 @@ def _copy_media(take: Take, archive: zipfile.ZipFile) -> str:
 def _write_archive(file: IO[bytes], *, brief: Brief, user, takes: list[Take], slug: str) -> int:
     """Write the export zip into file; return how many takes it holds."""
     entries = []
+    with_audio = {take.pk: clip_has_audio(take) for take in takes}
     with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for take in takes:
             entries.append(
                 _take_entry(
-                    take, _media_name(take), _copy_media(take, archive), brief.approvals_needed
+                    take,
+                    _media_name(take),
+                    _copy_media(take, archive),
+                    brief.approvals_needed,
+                    with_audio[take.pk],
                 )
             )
         manifest = {
@@ -250,6 +276,7 @@ def _write_archive(file: IO[bytes], *, brief: Brief, user, takes: list[Take], sl
                 "ip": brief.ip.name,
                 "beat": brief.beat,
                 "tone": brief.tone,
+                "sound": brief.sound,
                 "aspect_ratio": brief.aspect_ratio,
                 "territory": brief.territory,
                 "release_date": brief.release_date.isoformat(),
@@ -263,7 +290,7 @@ def _write_archive(file: IO[bytes], *, brief: Brief, user, takes: list[Take], sl
         }
         archive.writestr("manifest.json", json.dumps(manifest, indent=2))
         archive.writestr("shots.csv", _shots_csv(entries))
-        archive.writestr(f"{slug}.otio", _timeline(brief, takes))
+        archive.writestr(f"{slug}.otio", _timeline(brief, takes, with_audio))
     return len(entries)
 
 

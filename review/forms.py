@@ -63,6 +63,7 @@ class NoteForm(forms.Form):
     timecode_start = forms.FloatField(min_value=0)
     timecode_end = forms.FloatField(min_value=0, required=False)
     rect = forms.CharField(required=False, widget=forms.HiddenInput)
+    about_sound = forms.BooleanField(required=False, label="About the sound")
 
     def clean_rect(self) -> dict | None:
         raw = self.cleaned_data.get("rect") or ""
@@ -81,6 +82,12 @@ class RepromptForm(forms.Form):
     prompt = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), max_length=4000)
     negative_prompt = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+    )
+    audio = forms.CharField(
+        label="Audio line",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
     )
     references = forms.MultipleChoiceField(
         choices=(), required=False, widget=forms.CheckboxSelectMultiple

@@ -92,6 +92,8 @@ class Note(models.Model):
     timecode_end = models.FloatField(null=True, blank=True)
     # {"x", "y", "w", "h"} as fractions of the frame, so it survives any player size.
     rect = models.JSONField(null=True, blank=True)
+    # A note about what is heard rather than seen; re-prompting it changes the take's audio line.
+    about_sound = models.BooleanField(default=False)
     # The later take made to answer this note (set when a director re-prompts from it).
     answered_by_take = models.ForeignKey(
         "briefs.Take",

@@ -265,8 +265,12 @@ def add_note(
     timecode_start: float,
     timecode_end: float | None = None,
     rect: Mapping[str, float] | None = None,
+    about_sound: bool = False,
 ) -> Note:
-    """Pin a note to a moment or range of a take, optionally to a region of the frame."""
+    """Pin a note to a moment or range of a take, optionally to a region of the frame.
+
+    A note `about_sound` concerns what is heard; re-prompting answers it in the audio line.
+    """
     _require(user, take.shot.brief.ip_id, Role.CREATIVE_DIRECTOR, Role.PRODUCER)
     if not body.strip():
         raise ReviewError("Write the note.")
@@ -282,6 +286,7 @@ def add_note(
         timecode_start=round(timecode_start, 3),
         timecode_end=None if timecode_end is None else round(timecode_end, 3),
         rect=_normalised_rect(rect),
+        about_sound=about_sound,
     )
 
 
@@ -290,6 +295,7 @@ def propose_reprompt(*, take: Take) -> Revision:
     request = RevisionRequest(
         prompt=take.prompt,
         negative_prompt=take.negative_prompt,
+        audio=take.audio,
         notes=tuple(
             NoteSpec(
                 note_id=note.pk,
@@ -297,6 +303,7 @@ def propose_reprompt(*, take: Take) -> Revision:
                 start_s=note.timecode_start,
                 end_s=note.timecode_end,
                 region=tuple(note.rect[k] for k in ("x", "y", "w", "h")) if note.rect else None,
+                about_sound=note.about_sound,
             )
             for note in take.notes.order_by("timecode_start", "pk")
         ),
@@ -316,8 +323,12 @@ def reprompt(
     negative_prompt: str,
     reference_ids: Iterable[int],
     answered_note_ids: Iterable[int] = (),
+    audio: str | None = None,
 ) -> Take:
-    """Start a new take of the shot from an edited prompt; it records the notes it answers."""
+    """Start a new take of the shot from an edited prompt; it records the notes it answers.
+
+    `audio` is the new take's audio line (None keeps the shot's).
+    """
     _require(user, take.shot.brief.ip_id, Role.CREATIVE_DIRECTOR)
     if not prompt.strip():
         raise ReviewError("The prompt cannot be empty.")
@@ -330,6 +341,7 @@ def reprompt(
                 reference_ids=list(reference_ids),
                 user=user,
                 parent_take_id=take.pk,
+                audio=None if audio is None else audio.strip(),
             )
             Note.objects.filter(take=take, pk__in=list(answered_note_ids)).update(
                 answered_by_take=new_take

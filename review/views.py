@@ -48,6 +48,7 @@ SHORTCUTS = [
     ("N", "Note at the current time"),
     ("J / K", "Next / previous shot"),
     ("Space", "Play / pause"),
+    ("M", "Mute / unmute the take"),
     (", / .", "Step one frame back / forward"),
     ("C", "Compare with the previous take"),
     ("X", "Select for bulk decisions"),
@@ -418,6 +419,7 @@ def add_note(request: HttpRequest, take_id: int) -> HttpResponse:
             timecode_start=form.cleaned_data["timecode_start"],
             timecode_end=form.cleaned_data["timecode_end"],
             rect=form.cleaned_data["rect"],
+            about_sound=form.cleaned_data["about_sound"],
         )
     except services.ReviewError as error:
         if request.htmx:
@@ -467,6 +469,8 @@ def reprompt(request: HttpRequest, take_id: int) -> HttpResponse:
                     negative_prompt=form.cleaned_data["negative_prompt"],
                     reference_ids=[int(pk) for pk in form.cleaned_data["references"]],
                     answered_note_ids=[int(pk) for pk in form.cleaned_data["answers"]],
+                    # A client that sends no audio field keeps the shot's line.
+                    audio=form.cleaned_data["audio"] if "audio" in request.POST else None,
                 )
             except services.ReviewError as error:
                 form.add_error(None, str(error))
@@ -482,6 +486,7 @@ def reprompt(request: HttpRequest, take_id: int) -> HttpResponse:
             initial={
                 "prompt": proposal.prompt,
                 "negative_prompt": proposal.negative_prompt,
+                "audio": proposal.audio,
                 "references": [str(asset.pk) for asset in take.references.all()],
                 "answers": [str(pk) for pk in proposal.answered_note_ids],
             },
@@ -501,6 +506,7 @@ def reprompt(request: HttpRequest, take_id: int) -> HttpResponse:
         "proposal": proposal,
         "prompt_diff": _word_diff(take.prompt, proposal.prompt),
         "negative_diff": _word_diff(take.negative_prompt, proposal.negative_prompt),
+        "audio_diff": _word_diff(take.audio, proposal.audio),
     }
     return render(request, "review/reprompt.html", context)
 

@@ -63,6 +63,8 @@ def check(take_id: int, *, owner: str, providers: Providers) -> list[NextStep]:
                     video,
                     expected_duration_s=shot.duration_s,
                     aspect_ratio=brief.aspect_ratio,
+                    # Silence is a fault when the brief asked for sound, and fine when it did not.
+                    expect_audio=brief.wants_sound,
                     reference_images=character_images,
                     palette=palette,
                 )
@@ -84,6 +86,7 @@ def check(take_id: int, *, owner: str, providers: Providers) -> list[NextStep]:
                 "duration_s": report.duration_s,
                 "width": report.width,
                 "height": report.height,
+                "has_audio": report.has_audio,
             }
         if not result.passed:
             return after_failed_take(

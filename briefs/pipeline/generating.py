@@ -120,6 +120,8 @@ def _start_generation(take: Take, generator: Generator, owner: str) -> str:
         palette=palette,
         reference_images=tuple(r.image_path for r in references_for(assets) if r.image_path),
         idempotency_key=str(take.idempotency_key),
+        sound=brief.sound,
+        audio=take.audio if brief.wants_sound else "",
     )
     config = dataclasses.asdict(request) | {"started_at": timezone.now().isoformat()}
     # The intent is committed before the paid call, so a crash between the two is visible.

@@ -88,6 +88,7 @@ def plan(brief_id: int, *, owner: str, providers: Providers) -> list[NextStep]:
         palette=tuple(brief.ip.palette or ()),
         references=tuple(references_for(assets)),
         characters=tuple(brief.ip.characters.values_list("name", flat=True)),
+        sound=brief.sound,
     )
     try:
         answer: Plan | None = planner.plan(request)
@@ -101,6 +102,7 @@ def plan(brief_id: int, *, owner: str, providers: Providers) -> list[NextStep]:
             plan=answer,
             shot_count=brief.shot_count,
             known_reference_ids={asset.pk for asset in assets},
+            wants_sound=brief.wants_sound,
         )
         cost = cost_for(
             kind="input_tokens", model=answer.model, quantity=answer.input_tokens
@@ -178,6 +180,7 @@ def _create_shots(brief: Brief, answer: Plan) -> list[tuple[Shot, ShotSpec]]:
             negative_prompt=spec.negative_prompt or brief.negative_prompt,
             camera=_clamp(Shot, "camera", spec.camera),
             duration_s=spec.duration_s,
+            audio=spec.audio if brief.wants_sound else "",
         )
         for order, spec in enumerate(answer.shots, 1)
     )

@@ -145,6 +145,7 @@ def after_failed_take(
                     prompt=take.prompt,
                     negative_prompt=take.negative_prompt,
                     reference_ids=list(take.references.values_list("pk", flat=True)),
+                    audio=take.audio,
                     parent_id=take.pk,
                 )
                 next_steps = [NextStep("generate", retake.pk)]

@@ -23,6 +23,7 @@ def first_takes(planned: Sequence[tuple[Shot, Sequence[int]]]) -> list[NextStep]
             number=1,
             prompt=shot.prompt,
             negative_prompt=shot.negative_prompt,
+            audio=shot.audio,
             seed=zlib.crc32(f"{shot.pk}:1".encode()) & 0x7FFFFFFF,
             lease_expires_at=deadline,
         )
@@ -46,10 +47,14 @@ def new_take(
     prompt: str,
     negative_prompt: str,
     reference_ids: Sequence[int],
+    audio: str | None = None,
     user: Any = None,
     parent_id: int | None = None,
 ) -> Take:
-    """Add the shot's next take and make it current; earlier takes stay as they are."""
+    """Add the shot's next take and make it current; earlier takes stay as they are.
+
+    The take's audio line is `audio` when given, else the shot's.
+    """
     number = (shot.takes.aggregate(n=Max("number"))["n"] or 0) + 1
     shot.takes.filter(is_current=True).update(is_current=False, updated_at=timezone.now())
     take = Take.objects.create(
@@ -59,6 +64,7 @@ def new_take(
         created_by=user,
         prompt=prompt,
         negative_prompt=negative_prompt,
+        audio=shot.audio if audio is None else audio,
         seed=zlib.crc32(f"{shot.pk}:{number}".encode()) & 0x7FFFFFFF,
         lease_expires_at=timezone.now() + lease_seconds(),
     )

@@ -129,8 +129,12 @@ def start_new_take(
     reference_ids: Sequence[int],
     user: Any,
     parent_take_id: int | None,
+    audio: str | None = None,
 ) -> Take:
-    """Re-prompt a shot: add a take that becomes current and generate it after commit."""
+    """Re-prompt a shot: add a take that becomes current and generate it after commit.
+
+    `audio` is the new take's audio line (None keeps the shot's).
+    """
     if not prompt.strip():
         raise PipelineError("A new take needs a prompt.")
     with transaction.atomic():
@@ -146,6 +150,7 @@ def start_new_take(
             prompt=prompt,
             negative_prompt=negative_prompt,
             reference_ids=reference_ids,
+            audio=audio,
             user=user,
             parent_id=parent_take_id,
         )

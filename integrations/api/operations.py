@@ -207,6 +207,8 @@ def take_out(take: Take) -> schemas.TakeOut:
         checks_passed=take.checks_passed,
         duration_s=take.duration_s,
         media_url=reverse("briefs:take_media", args=[take.pk]) if take.media else None,
+        has_audio=take.has_audio,
+        audio=take.audio,
     )
 
 
@@ -220,6 +222,7 @@ def _brief_fields(brief: Brief) -> dict:
         "shot_count": brief.shot_count,
         "aspect_ratio": brief.aspect_ratio,
         "seconds_per_shot": brief.seconds_per_shot,
+        "sound": brief.sound,
         "territory": brief.territory,
         "release_date": brief.release_date,
         "producer": brief.producer.get_username(),
@@ -250,6 +253,7 @@ def submit_brief(*, user: Any, data: schemas.BriefIn) -> schemas.BriefOut:
             requires_plan_approval=data.requires_plan_approval,
             pinned_reference_ids=tuple(dict.fromkeys(data.pinned_reference_ids)),
             checklist=tuple(data.checklist),
+            sound=data.sound,
         )
     except BriefError as exc:
         raise ApiError(400, str(exc)) from exc
@@ -291,6 +295,7 @@ def _shot_out(shot: Shot) -> schemas.ShotOut:
         prompt=shot.prompt,
         camera=shot.camera,
         duration_s=shot.duration_s,
+        audio=shot.audio,
         current_take=take_out(current) if current else None,
         take_count=len(takes),
     )
@@ -416,6 +421,7 @@ def add_note(*, user: Any, take_id: int, data: schemas.NoteIn) -> schemas.NoteOu
             body=data.body,
             timecode_start=data.timecode_start,
             timecode_end=data.timecode_end,
+            about_sound=data.about_sound,
         )
     except PermissionDenied as exc:
         raise ApiError(403, str(exc)) from exc
@@ -428,6 +434,7 @@ def add_note(*, user: Any, take_id: int, data: schemas.NoteIn) -> schemas.NoteOu
         body=note.body,
         timecode_start=note.timecode_start,
         timecode_end=note.timecode_end,
+        about_sound=note.about_sound,
         created_at=note.created_at,
     )
 

@@ -33,6 +33,7 @@ ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Slug = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[-a-zA-Z0-9_]+$")]
 Territory = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")]
 AssetKind = Literal["still", "clip", "style_frame", "style_guide", "logo"]
+Sound = Literal["dialogue", "ambience", "none"]
 
 ShortText = text(200)
 Tone = text(100)
@@ -111,6 +112,10 @@ class BriefIn(Schema):
     requires_plan_approval: bool = False
     pinned_reference_ids: list[ObjectId] = Field(default_factory=list, max_length=50)
     checklist: list[ShortText] = Field(default_factory=list, max_length=20)
+    sound: Sound = Field(
+        default="ambience",
+        description="What the shots sound like: dialogue (over ambience), ambience, or none",
+    )
 
 
 class TakeOut(Schema):
@@ -122,6 +127,8 @@ class TakeOut(Schema):
     checks_passed: bool | None
     duration_s: float | None
     media_url: str | None
+    has_audio: bool | None = Field(description="The clip has an audio track (None: unchecked)")
+    audio: str = Field(description="The audio line this take was asked for")
 
 
 class ShotOut(Schema):
@@ -132,6 +139,7 @@ class ShotOut(Schema):
     prompt: str
     camera: str
     duration_s: int
+    audio: str = Field(description="What is heard, as planned (empty: no sound asked)")
     current_take: TakeOut | None
     take_count: int
 
@@ -145,6 +153,7 @@ class BriefOut(Schema):
     shot_count: int
     aspect_ratio: str
     seconds_per_shot: int
+    sound: str
     territory: str
     release_date: date
     producer: str
@@ -209,6 +218,7 @@ class NoteIn(Schema):
     body: Body
     timecode_start: float = Field(ge=0, le=86_400, allow_inf_nan=False)
     timecode_end: float | None = Field(default=None, ge=0, le=86_400, allow_inf_nan=False)
+    about_sound: bool = Field(default=False, description="The note is about what is heard")
 
 
 class NoteOut(Schema):
@@ -218,6 +228,7 @@ class NoteOut(Schema):
     body: str
     timecode_start: float
     timecode_end: float | None
+    about_sound: bool
     created_at: datetime
 
 

@@ -340,6 +340,10 @@
         if (link) window.location.href = link.href;
       },
       " ": () => player && togglePlay(player),
+      m: () => {
+        const mute = $(card, "[data-mute]");
+        if (mute && !mute.closest("[hidden]")) mute.click();
+      },
       ",": () => player && seek(player, Math.max(0, $(player, "[data-video]").currentTime - FRAME)),
       ".": () => player && seek(player, $(player, "[data-video]").currentTime + FRAME),
     };
@@ -348,7 +352,7 @@
     return true;
   }
 
-  const NEEDS_FULL_CARD = new Set(["a", "r", "n", "c", " ", ",", ".", "1", "2", "3", "4", "5", "6", "7"]);
+  const NEEDS_FULL_CARD = new Set(["a", "r", "n", "c", "m", " ", ",", ".", "1", "2", "3", "4", "5", "6", "7"]);
 
   document.addEventListener("keydown", (event) => {
     if (document.querySelector("dialog[open]")) return;

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studio.ai import media
-from studio.ai.local import write_atomically
+from studio.ai.local import sound_mood, write_atomically
 from studio.ai.protocols import Critic, Embedder, Generator, Planner
 from studio.ai.types import (
     ClipFrame,
@@ -199,6 +199,8 @@ def _bad_clip(variant: str, request: GenerationRequest) -> bytes:
         reference_images=request.reference_images,
         still=variant == "frozen",
         negative_prompt=request.negative_prompt,
+        # The fault is in the picture: the sound is what the brief asked for.
+        mood=sound_mood(request) if request.wants_sound else None,
     )
 
 

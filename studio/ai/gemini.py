@@ -134,6 +134,7 @@ class _ShotOut(BaseModel):
     duration_s: int
     reference_ids: list[int] = Field(default_factory=list)
     characters: list[str] = Field(default_factory=list)
+    audio: str = ""
 
 
 class _PlanOut(BaseModel):
@@ -159,8 +160,16 @@ _PLANNER_INSTRUCTION = (
     "model. Each prompt is self-contained: subject, action, setting, lighting, lens and style. "
     "Use only the reference asset ids you are given. Name the characters who appear in each "
     "shot, and give each shot references showing those characters and no others. "
-    "Answer in JSON only."
+    "When the brief asks for sound, write each shot's audio line: what is heard, as the video "
+    "model should render it (for dialogue, who speaks and the exact words, then the ambience "
+    "under them; for ambience, the sounds of the place and mood, no speech). When it asks for "
+    "no sound, leave audio empty. Answer in JSON only."
 )
+_SOUND_ASK = {
+    "dialogue": "dialogue: a short spoken line per shot, over ambience",
+    "ambience": "ambience only, no dialogue",
+    "none": "none (silent shots)",
+}
 
 
 class GeminiPlanner:
@@ -195,6 +204,7 @@ class GeminiPlanner:
                     duration_s=shot.duration_s,
                     reference_ids=tuple(shot.reference_ids),
                     characters=tuple(name.strip() for name in shot.characters if name.strip()),
+                    audio=shot.audio.strip() if request.sound != "none" else "",
                 )
                 for shot in out.shots
             ),
@@ -208,12 +218,15 @@ class _RevisionOut(BaseModel):
     prompt: str
     negative_prompt: str
     answered_note_ids: list[int]
+    audio: str = ""
 
 
 _REVISER_INSTRUCTION = (
     "You revise a text-to-video prompt so the next take answers a director's review notes. "
     "Keep what the notes do not mention; make each fix concrete and visual; move things the "
-    "notes want gone into the negative prompt. Return only the notes your prompt answers."
+    "notes want gone into the negative prompt. Notes marked (sound) are about what is heard: "
+    "answer them in the audio line, not the picture prompt, and return the audio line whole "
+    "(unchanged when no note is about sound). Return only the notes your prompt answers."
 )
 
 
@@ -230,6 +243,7 @@ class GeminiReviser:
             f"- [note {n.note_id}] at {n.start_s:.2f} s"
             + (f" to {n.end_s:.2f} s" if n.end_s is not None else "")
             + (f", frame region x,y,w,h = {n.region}" if n.region else "")
+            + (" (sound)" if n.about_sound else "")
             + f": {n.body}"
             for n in request.notes
         )
@@ -238,6 +252,7 @@ class GeminiReviser:
                 model=self.model,
                 contents=(
                     f"Prompt: {request.prompt}\nNegative prompt: {request.negative_prompt}\n"
+                    f"Audio line: {request.audio or '(none)'}\n"
                     f"Notes:\n{notes or '- none'}"
                 ),
                 config=gt.GenerateContentConfig(
@@ -258,6 +273,7 @@ class GeminiReviser:
             negative_prompt=out.negative_prompt.strip(),
             answered_note_ids=tuple(sorted(set(out.answered_note_ids))),
             model=self.model,
+            audio=out.audio.strip() or request.audio,
         )
 
 
@@ -278,6 +294,7 @@ def _plan_prompt(request: PlanRequest) -> str:
         f"Seconds per shot: {request.seconds_per_shot}\n"
         f"Avoid: {request.negative_prompt}\n"
         f"Characters: {', '.join(request.characters) or 'none'}\n"
+        f"Sound: {_SOUND_ASK[request.sound]}\n"
         f"References:\n{references or '- none'}\n\n"
         f"Beat: {request.beat}\n\n"
         f"Write exactly {request.shot_count} shots, each {request.seconds_per_shot} seconds, "
@@ -326,6 +343,8 @@ class GeminiVideoGenerator:
             prompt += f" Camera: {request.camera}."
         if request.palette:
             prompt += f" Colour palette: {', '.join(request.palette)}."
+        if request.wants_sound and request.audio:
+            prompt += f" Audio: {request.audio}"
         with _provider_errors():
             operation = self.client.models.generate_videos(
                 model=self.model,
@@ -341,6 +360,7 @@ class GeminiVideoGenerator:
                         for image in images[:3]
                     ]
                     or None,
+                    generate_audio=request.wants_sound if renders_sound(self.model) else None,
                 ),
             )
         if not operation.name:
@@ -377,6 +397,16 @@ class GeminiVideoGenerator:
             video=video.video_bytes,
             mime_type=video.mime_type or "video/mp4",
         )
+
+
+def renders_sound(model: str) -> bool:
+    """Tell whether a Veo model renders sound (Veo 3 and later); Veo 2 refuses generateAudio.
+
+    Only these models are sent the field, so an older or unknown model gets the request it
+    already accepted, and its takes are checked for sound like any other.
+    """
+    match = re.match(r"veo-(\d+)", model)
+    return bool(match) and int(match.group(1)) >= 3
 
 
 def _image(path: str) -> gt.Image:

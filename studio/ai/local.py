@@ -54,7 +54,29 @@ _TONE_SYNONYMS: dict[str, str] = {
     "dark": "mysterious",
     "melancholy": "sad",
     "wistful": "sad",
+    # How review notes ask for a change of mood ("calmer here", "make it eerier").
+    "calmer": "calm",
+    "quieter": "calm",
+    "softer": "calm",
+    "tenser": "tense",
+    "scarier": "tense",
+    "happier": "joyful",
+    "brighter": "joyful",
+    "eerier": "mysterious",
+    "creepier": "mysterious",
+    "sadder": "sad",
 }
+# What a mood sounds like, in words a video model (and media.ambience) can follow.
+_AMBIENCE_BY_TONE: dict[str, str] = {
+    "calm": "soft room tone and a gentle breeze",
+    "joyful": "a bright airy pad and distant birdsong",
+    "sad": "a slow low pad and light rain",
+    "mysterious": "a hollow distant hum",
+    "tense": "a low pulsing drone and gusting wind",
+    "action": "a driving rumble and rushing air",
+}
+_BED = re.compile(rf"\b(?:{'|'.join(_AMBIENCE_BY_TONE)}) ambience, [^;.]+")
+_QUOTED = re.compile(r'["“]([^"”]+)["”]')
 _DEFAULT_CAMERAS = ("static", "slow push-in", "pan right", "tilt up")
 # Varies repeated beats when the beat has fewer clauses than shots.
 _FRAMINGS = ("Wide shot:", "Medium shot:", "Close-up:", "Detail insert:", "Over-the-shoulder:")
@@ -67,9 +89,13 @@ class LocalPlanner:
 
     def plan(self, request: PlanRequest) -> Plan:
         """Turn a beat and its references into shots."""
-        beats = _split_beat(request.beat) or [request.title or "establishing view"]
+        # Quoted speech is the dialogue's, not a picture to split into shots.
+        beats = _split_beat(" ".join(_QUOTED.sub("", request.beat).split())) or [
+            request.title or "establishing view"
+        ]
         cameras = _cameras_for(request.tone)
         colours = ", ".join(dict.fromkeys(media.colour_name(c) for c in request.palette))
+        lines = [q.strip() for q in _QUOTED.findall(request.beat) if q.strip()]
         shots = []
         for index in range(request.shot_count):
             beat = beats[index % len(beats)]
@@ -93,9 +119,32 @@ class LocalPlanner:
                     duration_s=request.seconds_per_shot,
                     reference_ids=tuple(dict.fromkeys(r.asset_id for r in assigned)),
                     characters=cast,
+                    audio=_audio_line(
+                        request.sound,
+                        mood=_tone_of(request.tone) or "calm",
+                        beat=beat,
+                        speaker=cast[0] if cast else "",
+                        line=lines[index] if index < len(lines) else "",
+                    ),
                 )
             )
         return Plan(shots=tuple(shots), model=self.model)
+
+
+def _bed(mood: str) -> str:
+    return f"{mood} ambience, {_AMBIENCE_BY_TONE[mood]}"
+
+
+def _audio_line(sound: str, *, mood: str, beat: str, speaker: str, line: str) -> str:
+    """Write what a shot sounds like: the ambience of its mood, under a spoken line if asked."""
+    if sound == "none":
+        return ""
+    if sound == "ambience":
+        return f"Ambience: {_bed(mood)}; no dialogue."
+    who = speaker or "A narrator"
+    # A line quoted in the beat is spoken as written; otherwise the model writes a short one.
+    said = f'says "{line}"' if line else f"speaks one short line about this moment ({beat})"
+    return f"Dialogue: {who} {said}; under it, {_bed(mood)}."
 
 
 def _named_in(text: str, characters: Sequence[str]) -> tuple[str, ...]:
@@ -164,10 +213,15 @@ _REMOVAL = re.compile(
     re.IGNORECASE,
 )
 _REVISION_MARK = "\n\nReview fixes: "
+_SOUND_MARK = " Sound fixes: "
 
 
 class LocalReviser:
-    """Rewrite a prompt from review notes by rule: fixes with their time and place, removals."""
+    """Rewrite a prompt from review notes by rule: fixes with their time and place, removals.
+
+    Notes about sound revise the audio line instead: a mood they name replaces the line's
+    ambience, anything else is appended as a timed sound fix.
+    """
 
     model = "local-reviser-1"
 
@@ -177,7 +231,9 @@ class LocalReviser:
         base = request.prompt.split(_REVISION_MARK)[0].rstrip()
         fixes, removals = [], []
         for note in request.notes:
-            body = " ".join(note.body.split()).rstrip(".!")
+            if note.about_sound:
+                continue
+            body = _plain(note.body)
             removal = _REMOVAL.match(body)
             if removal:
                 removals.append(body[removal.end() :].strip())
@@ -191,14 +247,45 @@ class LocalReviser:
             negative_prompt=", ".join(terms),
             answered_note_ids=tuple(note.note_id for note in request.notes),
             model=self.model,
+            audio=_revised_audio(request.audio, [n for n in request.notes if n.about_sound]),
         )
+
+
+def _plain(body: str) -> str:
+    return " ".join(body.split()).rstrip(".!")
+
+
+def _revised_audio(audio: str, notes: Sequence[NoteSpec]) -> str:
+    """Answer sound notes in the audio line: a named mood swaps the bed, the rest are fixes."""
+    if not notes:
+        return audio
+    line = audio.split(_SOUND_MARK)[0].rstrip()
+    fixes = []
+    for note in notes:
+        body = _plain(note.body)
+        mood = _tone_of(body)
+        if mood and _BED.search(line):
+            line = _BED.sub(_bed(mood), line)
+        elif mood:
+            line = f"{line} Ambience: {_bed(mood)}.".strip()
+        removal = _REMOVAL.match(body)
+        if removal:
+            fixes.append(f"at {_when(note)}: without {body[removal.end() :].strip()}")
+        elif not mood:
+            fixes.append(f"at {_when(note)}: {body[:1].lower()}{body[1:]}")
+    return line + (_SOUND_MARK + "; ".join(fixes) + "." if fixes else "")
+
+
+def _when(note: NoteSpec) -> str:
+    """Say when a note applies, e.g. "1.5 s" or "1.5-2.0 s"."""
+    if note.end_s is not None and note.end_s > note.start_s:
+        return f"{note.start_s:.1f}-{note.end_s:.1f} s"
+    return f"{note.start_s:.1f} s"
 
 
 def _where(note: NoteSpec) -> str:
     """Say when (and where in the frame) a note applies, e.g. "1.5-2.0 s, upper left"."""
-    when = f"{note.start_s:.1f} s"
-    if note.end_s is not None and note.end_s > note.start_s:
-        when = f"{note.start_s:.1f}-{note.end_s:.1f} s"
+    when = _when(note)
     if note.region is None:
         return f"at {when}"
     x, y, w, h = note.region
@@ -216,7 +303,8 @@ def default_ops_dir() -> Path:
 class LocalGenerator:
     """Render takes with media.render_clip into a directory shared by every process.
 
-    With `audio`, each take gets an ambience track shaped by the mood its prompt names.
+    A take whose request wants sound gets an ambience track shaped by the mood its audio line
+    (else its prompt) names; `audio` gives every take one, whatever its brief asked.
     """
 
     model = "local-renderer-1"
@@ -244,7 +332,7 @@ class LocalGenerator:
             palette=request.palette,
             reference_images=request.reference_images,
             negative_prompt=request.negative_prompt,
-            mood=(_tone_of(request.prompt) or "calm") if self.audio else None,
+            mood=sound_mood(request) if self.audio or request.wants_sound else None,
         )
         write_atomically(path, video)
         return operation_id
@@ -261,6 +349,17 @@ class LocalGenerator:
         if not re.fullmatch(r"[a-z]+-[0-9a-f]+", operation_id):
             raise PermanentProviderError(f"malformed operation id {operation_id!r}")
         return self.workdir / f"{operation_id}.mp4"
+
+
+def sound_mood(request: GenerationRequest) -> str:
+    """Return the mood a take's ambience follows: its audio line's, else its prompt's, else calm."""
+    bed = _BED.search(request.audio)
+    return (
+        (_tone_of(bed.group(0)) if bed else None)
+        or _tone_of(request.audio)
+        or _tone_of(request.prompt)
+        or "calm"
+    )
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -7,6 +7,8 @@ from typing import Literal
 
 AspectRatio = Literal["16:9", "9:16"]
 EmbedTask = Literal["document", "query"]
+# What a brief wants heard: a spoken line over ambience, ambience alone, or silence.
+Sound = Literal["dialogue", "ambience", "none"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class PlanRequest:
     references: tuple[Reference, ...]
     # The names of the IP's characters, so a plan can say who is in each shot.
     characters: tuple[str, ...] = ()
+    sound: Sound = "none"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class ShotSpec:
     reference_ids: tuple[int, ...]
     # The characters who appear in the shot, by name.
     characters: tuple[str, ...] = ()
+    # What is heard (a dialogue line, an ambience); empty when the brief wants no sound.
+    audio: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,14 @@ class GenerationRequest:
     palette: tuple[str, ...]
     reference_images: tuple[str, ...]
     idempotency_key: str
+    sound: Sound = "none"
+    # The shot's audio line: what the clip's sound should be when sound is wanted.
+    audio: str = ""
+
+    @property
+    def wants_sound(self) -> bool:
+        """Tell whether the clip must come with sound."""
+        return self.sound != "none"
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,8 @@ class NoteSpec:
     end_s: float | None = None
     # (x, y, w, h) as fractions of the frame.
     region: tuple[float, float, float, float] | None = None
+    # About what is heard: it revises the audio line, not the picture prompt.
+    about_sound: bool = False
 
 
 @dataclass(frozen=True)
@@ -143,6 +158,7 @@ class RevisionRequest:
     prompt: str
     negative_prompt: str
     notes: tuple[NoteSpec, ...]
+    audio: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,6 +169,7 @@ class Revision:
     negative_prompt: str
     answered_note_ids: tuple[int, ...]
     model: str
+    audio: str = ""
 
 
 class ProviderError(Exception):

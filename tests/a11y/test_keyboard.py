@@ -114,6 +114,8 @@ def test_a_director_reviews_a_board_by_keyboard_alone(page):
     expect(status).to_contain_text("Region kept")
     page.keyboard.type("Lantern glow clips here")
     page.keyboard.press("Tab")
+    expect(card.get_by_role("checkbox", name="About the sound")).to_be_focused()
+    page.keyboard.press("Tab")
     expect(card.get_by_role("button", name="Add note")).to_be_focused()
     page.keyboard.press("Enter")
 

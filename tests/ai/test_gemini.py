@@ -196,6 +196,8 @@ def test_veo_operation_runs_until_done_with_a_real_mp4(fake_gemini, tmp_path):
         "aspectRatio": "16:9",
         "negativePrompt": "text",
         "seed": 42,
+        # A Veo 3 model is told plainly when a brief wants no sound.
+        "generateAudio": False,
     }
     assert fake_gemini.received("fetchPredictOperation")[0].body == {"operationName": operation_id}
 

@@ -88,6 +88,7 @@ class MiraForPipPlanner(local.LocalPlanner):
                     duration_s=4,
                     reference_ids=(self.mira_id,),
                     characters=("Pip",),
+                    audio="Ambience: waves on the pier.",
                 ),
             ),
             model=self.model,

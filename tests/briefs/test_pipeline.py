@@ -236,6 +236,8 @@ def test_a_rerun_after_a_crash_reuses_the_operation_of_the_same_idempotency_key(
             palette=(),
             reference_images=(),
             idempotency_key=str(take.idempotency_key),
+            sound=brief.sound,
+            audio=take.audio,
         )
     )
     rendered = (local_ai.LOCAL_OPS_DIR / f"{first_op}.mp4").stat().st_mtime_ns

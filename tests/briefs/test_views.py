@@ -27,6 +27,7 @@ def form_data(ip, **overrides):
         "shot_count": 3,
         "aspect_ratio": "16:9",
         "seconds_per_shot": 6,
+        "sound": "ambience",
         "territory": "GB",
         "release_date": (date.today() + timedelta(days=30)).isoformat(),
         "negative_prompt": "text, logos",

@@ -187,6 +187,8 @@ class FakeGemini:
             palette=(),
             reference_images=(),
             size_short_side=180,
+            # Veo 3 renders sound with the picture when generateAudio asks for it.
+            mood="calm" if parameters.get("generateAudio") else None,
         )
         return Canned(
             body={
@@ -284,6 +286,9 @@ def _generate_content(received: Received) -> dict[str, Any]:
         count = int(re.search(r"exactly (\d+) shots", prompt).group(1))
         seconds = int(re.search(r"Seconds per shot: (\d+)", prompt).group(1))
         assets = [int(a) for a in re.findall(r"\[asset (\d+)\]", prompt)]
+        sound = re.search(r"^Sound: (\w+)", prompt, re.MULTILINE)
+        wants_sound = bool(sound) and sound.group(1) != "none"
+        shot_schema = properties["shots"]["items"]["properties"]
         shots = [
             {
                 "prompt": f"Shot {n + 1}: a cinematic view, {prompt.splitlines()[-3][:60]}",
@@ -292,17 +297,26 @@ def _generate_content(received: Received) -> dict[str, Any]:
                 "duration_s": seconds,
                 "reference_ids": assets[n % len(assets) : n % len(assets) + 1] if assets else [],
             }
+            | (
+                {"audio": f"Ambience: shot {n + 1}, waves on the pier, gulls far off."}
+                if wants_sound and "audio" in shot_schema
+                else {}
+            )
             for n in range(count)
         ]
         return _candidate(json.dumps({"shots": shots}), len(prompt) // 4, 40 * count)
     if "answered_note_ids" in properties:
         notes = [int(n) for n in re.findall(r"\[note (\d+)\]", prompt)]
         original = re.search(r"Prompt: (.*)", prompt).group(1)
+        sound_notes = re.findall(r"\[note (\d+)\][^\n]*\(sound\)", prompt)
+        audio = re.search(r"Audio line: (.*)", prompt)
         revision = {
             "prompt": f"{original} Revised to answer {len(notes)} note(s).",
             "negative_prompt": "smearing",
             "answered_note_ids": notes,
         }
+        if sound_notes and audio:
+            revision["audio"] = f"{audio.group(1)} Quieter under the line ({len(sound_notes)})."
         return _candidate(json.dumps(revision), len(prompt) // 4, 40)
     if "score" in properties:
         answer: dict[str, Any] = {"score": 0.82, "reasons": ["on palette", "subject is clear"]}
