@@ -130,11 +130,14 @@ class BriefForm(forms.Form):
 
 
 class PlanForm(forms.Form):
-    """One prompt field per planned shot."""
+    """One prompt field per planned shot, and its audio line when the brief wants sound."""
 
-    def __init__(self, *args: Any, shots: list[Shot], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, shots: list[Shot], wants_sound: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.shots = shots
+        self.wants_sound = wants_sound
         for shot in shots:
             self.fields[f"shot_{shot.pk}"] = forms.CharField(
                 label=f"Shot {shot.order} · {shot.camera or 'camera free'} · {shot.duration_s} s",
@@ -142,7 +145,21 @@ class PlanForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 3}),
                 error_messages={"required": f"Shot {shot.order} needs a prompt."},
             )
+            if wants_sound:
+                self.fields[f"audio_{shot.pk}"] = forms.CharField(
+                    label=f"Shot {shot.order} · sound",
+                    initial=shot.audio,
+                    max_length=500,
+                    help_text="What is heard: the ambience, or the line and who says it.",
+                    error_messages={"required": f"Shot {shot.order} needs an audio line."},
+                )
 
     def prompts(self) -> dict[int, str]:
         """Return the edited prompts by shot id."""
         return {shot.pk: self.cleaned_data[f"shot_{shot.pk}"] for shot in self.shots}
+
+    def audio_lines(self) -> dict[int, str]:
+        """Return the edited audio lines by shot id (none when the brief is silent)."""
+        if not self.wants_sound:
+            return {}
+        return {shot.pk: self.cleaned_data[f"audio_{shot.pk}"] for shot in self.shots}

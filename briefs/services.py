@@ -135,9 +135,14 @@ def brief_retry_failed(*, brief: Brief, user: Any) -> Brief:
 
 @transaction.atomic
 def plan_update_and_approve(
-    *, brief: Brief, user: Any, prompts: Mapping[int, str], approve: bool
+    *,
+    brief: Brief,
+    user: Any,
+    prompts: Mapping[int, str],
+    approve: bool,
+    audio_lines: Mapping[int, str] | None = None,
 ) -> Brief:
-    """Save edited shot prompts while the plan waits, and let it through the gate if asked."""
+    """Save edited shot prompts (and audio lines) while the plan waits; approve it if asked."""
     if not can_edit_plan(user, brief):
         raise BriefError("Only the brief's producer or a creative director can edit the plan.")
     locked = Brief.objects.select_for_update().get(pk=brief.pk)
@@ -152,7 +157,15 @@ def plan_update_and_approve(
                 f"Shot {shots[shot_id].order} needs a prompt.", field=f"shot_{shot_id}"
             )
         shots[shot_id].prompt = prompt.strip()
-    Shot.objects.bulk_update(shots.values(), ["prompt"])
+    for shot_id, line in (audio_lines or {}).items():
+        if shot_id not in shots:
+            raise BriefError("That shot is not part of this brief.")
+        if locked.wants_sound and not line.strip():
+            raise BriefError(
+                f"Shot {shots[shot_id].order} needs an audio line.", field=f"audio_{shot_id}"
+            )
+        shots[shot_id].audio = line.strip()
+    Shot.objects.bulk_update(shots.values(), ["prompt", "audio"])
     if approve:
         try:
             return pipeline.approve_plan(brief_id=brief.pk, user=user)

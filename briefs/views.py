@@ -63,7 +63,7 @@ def _brief_context(request: HttpRequest, brief: Brief) -> dict:
     if brief.status == Brief.Status.AWAITING_PLAN_APPROVAL and services.can_edit_plan(
         request.user, brief
     ):
-        plan_form = PlanForm(shots=shots)
+        plan_form = PlanForm(shots=shots, wants_sound=brief.wants_sound)
     return {
         "brief": brief,
         "shots": shots,
@@ -128,12 +128,18 @@ def brief_retry(request: HttpRequest, pk: int) -> HttpResponse:
 def plan_review(request: HttpRequest, pk: int) -> HttpResponse:
     """Save edited shot prompts, and approve the plan when that button was pressed."""
     brief = get_object_or_404(selectors.visible_briefs(request.user), pk=pk)
-    form = PlanForm(request.POST, shots=list(brief.shots.order_by("order")))
+    form = PlanForm(
+        request.POST, shots=list(brief.shots.order_by("order")), wants_sound=brief.wants_sound
+    )
     approve = "approve" in request.POST
     if form.is_valid():
         try:
             services.plan_update_and_approve(
-                brief=brief, user=request.user, prompts=form.prompts(), approve=approve
+                brief=brief,
+                user=request.user,
+                prompts=form.prompts(),
+                audio_lines=form.audio_lines(),
+                approve=approve,
             )
         except services.BriefError as exc:
             messages.error(request, str(exc))

@@ -194,18 +194,21 @@ def test_a_director_edits_a_prompt_and_approves_the_plan(
     client, django_capture_on_commit_callbacks
 ):
     brief = BriefFactory(status=Brief.Status.AWAITING_PLAN_APPROVAL, requires_plan_approval=True)
-    first = ShotFactory(brief=brief, order=1, status=Shot.Status.PLANNED)
-    second = ShotFactory(brief=brief, order=2, status=Shot.Status.PLANNED)
+    first = ShotFactory(brief=brief, order=1, status=Shot.Status.PLANNED, audio="Harbour wind.")
+    second = ShotFactory(brief=brief, order=2, status=Shot.Status.PLANNED, audio="Gulls.")
     signed_in(client, director())
     page = client.get(brief.get_absolute_url()).text
     assert "Shot plan: waiting for approval" in page
+    assert "Shot 1 · sound" in page and "Harbour wind." in page
 
     with django_capture_on_commit_callbacks() as callbacks:
         client.post(
             reverse("briefs:plan", args=[brief.pk]),
             {
                 f"shot_{first.pk}": "Close-up: the lantern flickers",
+                f"audio_{first.pk}": "A lantern's glass ticks as it cools; distant surf.",
                 f"shot_{second.pk}": second.prompt,
+                f"audio_{second.pk}": second.audio,
                 "approve": "1",
             },
         )
@@ -214,6 +217,7 @@ def test_a_director_edits_a_prompt_and_approves_the_plan(
     first.refresh_from_db()
     assert brief.status == Brief.Status.GENERATING
     assert first.prompt == "Close-up: the lantern flickers"
+    assert first.audio == "A lantern's glass ticks as it cools; distant surf."
     assert first.takes.get().prompt == "Close-up: the lantern flickers"
     assert len(callbacks) == 1
     assert brief.handoffs.get().step == "plan_gate"
@@ -231,6 +235,40 @@ def test_an_empty_prompt_keeps_the_plan_at_the_gate(client):
     assert response.status_code == 400
     assert "Shot 1 needs a prompt." in response.text
     assert Brief.objects.get(pk=brief.pk).status == Brief.Status.AWAITING_PLAN_APPROVAL
+
+
+def test_a_sound_brief_keeps_its_plan_at_the_gate_while_a_shot_has_no_audio_line(client):
+    brief = BriefFactory(
+        status=Brief.Status.AWAITING_PLAN_APPROVAL,
+        requires_plan_approval=True,
+        sound=Brief.Sound.DIALOGUE,
+    )
+    shot = ShotFactory(brief=brief, order=1, status=Shot.Status.PLANNED, audio="Mira: “Light!”")
+    signed_in(client, brief.producer)
+
+    response = client.post(
+        reverse("briefs:plan", args=[brief.pk]),
+        {f"shot_{shot.pk}": shot.prompt, f"audio_{shot.pk}": " ", "approve": "1"},
+    )
+
+    assert response.status_code == 400
+    assert "Shot 1 needs an audio line." in response.text
+    assert Brief.objects.get(pk=brief.pk).status == Brief.Status.AWAITING_PLAN_APPROVAL
+    assert Shot.objects.get(pk=shot.pk).audio == "Mira: “Light!”"
+
+
+def test_a_silent_brief_asks_for_no_audio_lines_at_the_gate(client):
+    brief = BriefFactory(
+        status=Brief.Status.AWAITING_PLAN_APPROVAL,
+        requires_plan_approval=True,
+        sound=Brief.Sound.NONE,
+    )
+    shot = ShotFactory(brief=brief, order=1, status=Shot.Status.PLANNED)
+    signed_in(client, brief.producer)
+
+    assert "Shot 1 · sound" not in client.get(brief.get_absolute_url()).text
+    client.post(reverse("briefs:plan", args=[brief.pk]), {f"shot_{shot.pk}": "Wide: the pier."})
+    assert Shot.objects.get(pk=shot.pk).prompt == "Wide: the pier."
 
 
 # --- media --------------------------------------------------------------------------------------
