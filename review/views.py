@@ -59,6 +59,7 @@ SEQUENCE_SHORTCUTS = [
     ("Space", "Play / pause"),
     ("N / P", "Next / previous shot"),
     (", / .", "Step one frame back / forward"),
+    ("M", "Mute / unmute"),
 ]
 
 

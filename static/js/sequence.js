@@ -132,6 +132,16 @@
     }
   }
 
+  // Both decks share one mute state, so a cut never brings the sound back.
+  function toggleMute() {
+    const muted = !decks[0].muted;
+    decks.forEach((video) => { video.muted = muted; });
+    const button = $("[data-seq-mute]");
+    button.setAttribute("aria-pressed", String(muted));
+    button.querySelector("[data-seq-mute-label]").textContent = muted ? "Unmute" : "Mute";
+    announce(muted ? "Sound off" : "Sound on");
+  }
+
   function step(direction) {
     const video = deck();
     video.pause();
@@ -274,6 +284,7 @@
     video.addEventListener("click", togglePlay);
   });
   $("[data-seq-play]").addEventListener("click", togglePlay);
+  $("[data-seq-mute]").addEventListener("click", toggleMute);
   $("[data-seq-next]").addEventListener("click", () => go(index + 1, 0, !deck().paused));
   $("[data-seq-prev]").addEventListener("click", () => go(index - 1, 0, !deck().paused));
   $("[data-seq-scrub]").addEventListener("input", (event) => atSequenceTime(parseFloat(event.target.value) || 0));
@@ -298,6 +309,7 @@
       " ": togglePlay,
       n: () => { go(index + 1, 0, !deck().paused); announce(clips[index].label + ", " + clips[index].status); },
       p: () => { go(index - 1, 0, !deck().paused); announce(clips[index].label + ", " + clips[index].status); },
+      m: toggleMute,
       ",": () => step(-1),
       ".": () => step(1),
     };

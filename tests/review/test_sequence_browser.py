@@ -84,6 +84,18 @@ def test_given_the_player_when_keys_are_pressed_then_shots_change_and_frames_ste
     expect(page.locator("[data-seq-time]")).to_have_text("00:04.08")
     page.keyboard.press(",")
     expect(page.locator("[data-seq-time]")).to_have_text("00:04.04")
+    # M mutes both decks, so the next cut stays silent; the button says so to a screen reader.
+    page.keyboard.press("m")
+    mute = page.locator("[data-seq-mute]")
+    expect(mute).to_have_attribute("aria-pressed", "true")
+    expect(mute).to_have_text("Unmute")
+    assert page.evaluate(
+        "() => [...document.querySelectorAll('[data-seq-video]')].map(v => v.muted)"
+    ) == [True, True]
+    mute.click()
+    assert page.evaluate(
+        "() => [...document.querySelectorAll('[data-seq-video]')].map(v => v.muted)"
+    ) == [False, False]
 
 
 def test_given_a_director_when_approving_from_the_player_then_the_shot_under_the_playhead_is(
