@@ -11,7 +11,9 @@ from django.db import transaction
 
 from briefs import pipeline
 from briefs.models import Brief, Shot
+from briefs.pipeline.checking import CONTINUITY_TASK
 from retrieval.selectors import reference_problem
+from studio.celery import send_after_commit
 from studio.roles import Role
 from teams.selectors import has_ip_role
 
@@ -172,3 +174,14 @@ def plan_update_and_approve(
         except pipeline.PipelineError as exc:
             raise BriefError(str(exc)) from exc
     return locked
+
+
+def continuity_measure(*, brief: Brief, user: Any) -> None:
+    """Queue the brief's continuity check now (idempotent: measured takes are not redone).
+
+    The check runs by itself when a take becomes ready; this is for takes made before it
+    existed, or a sheet someone wants brought up to date.
+    """
+    if not has_ip_role(user, brief.ip_id, Role.CREATIVE_DIRECTOR, Role.PRODUCER):
+        raise BriefError("Only the IP's producers and creative directors can run the check.")
+    send_after_commit(CONTINUITY_TASK, brief.pk)

@@ -9,6 +9,11 @@ urlpatterns = [
     path("briefs/<int:brief_id>/", views.board, name="board"),
     path("briefs/<int:brief_id>/sequence/", views.sequence, name="sequence"),
     path("briefs/<int:brief_id>/continuity/", views.continuity, name="continuity"),
+    path(
+        "briefs/<int:brief_id>/continuity/measure/",
+        views.continuity_measure,
+        name="continuity_measure",
+    ),
     path("briefs/<int:brief_id>/cut/", views.cut_request, name="cut_request"),
     path("briefs/<int:brief_id>/cut/status/", views.cut_status, name="cut_status"),
     path("cuts/<int:cut_id>/approved-cut.mp4", views.cut_file, name="cut_file"),

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from briefs import services as brief_services
 from briefs.models import Brief, Shot, Take
 from briefs.selectors import continuity_sheet, visible_briefs
 from briefs.streaming import ranged_file_response
@@ -190,6 +192,19 @@ def continuity(request: HttpRequest, brief_id: int) -> HttpResponse:
     brief = _visible_brief(request, brief_id)
     template = "review/continuity.html" + ("#continuity-body" if request.htmx else "")
     return render(request, template, {"sheet": continuity_sheet(brief), "brief": brief})
+
+
+@role_required(*BOARD_ROLES)
+@require_POST
+def continuity_measure(request: HttpRequest, brief_id: int) -> HttpResponse:
+    """Queue the brief's continuity check now; the sheet fills in as a worker measures."""
+    brief = _visible_brief(request, brief_id)
+    try:
+        brief_services.continuity_measure(brief=brief, user=request.user)
+    except brief_services.BriefError as error:
+        raise PermissionDenied(str(error)) from error
+    messages.info(request, "Measuring the current takes; refresh in a moment.")
+    return redirect("review:continuity", brief_id=brief.pk)
 
 
 @role_required(Role.CREATIVE_DIRECTOR)

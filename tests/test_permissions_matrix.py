@@ -187,6 +187,11 @@ PAGES: dict[str, tuple[str, Path, str]] = {
     # The sequence player and the approved cut: whoever may see the board.
     "review:sequence": ("GET", url("review:sequence", BRIEF), "L 200 404 200 200 403 200"),
     "review:continuity": ("GET", url("review:continuity", BRIEF), "L 200 404 200 200 403 200"),
+    "review:continuity_measure": (
+        "POST",
+        url("review:continuity_measure", BRIEF),
+        "L 302 404 302 302 403 302",
+    ),
     "review:cut_request": ("POST", url("review:cut_request", BRIEF), "L 302 404 302 302 403 302"),
     "review:cut_status": ("GET", url("review:cut_status", BRIEF), "L 200 404 200 200 403 200"),
     "review:cut_file": (

@@ -93,3 +93,27 @@ def test_given_takes_not_yet_measured_then_the_sheet_says_so(client):
 
     html = page.content.decode()
     assert "2 takes still to be measured" in html and "No shot pairs scored yet." in html
+
+
+def test_given_unmeasured_takes_when_measure_now_is_pressed_then_the_check_is_queued_and_runs(
+    client, monkeypatch, django_capture_on_commit_callbacks
+):
+    from briefs.tasks import check_continuity
+    from studio.celery import app
+
+    brief = continuity_brief(shots=2)
+    sent = []
+    # The broker boundary: record what would be sent, then run that task as a worker would.
+    monkeypatch.setattr(
+        app, "send_task", lambda name, args, countdown=None: sent.append((name, args))
+    )
+    client.force_login(director())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("review:continuity_measure", args=[brief.pk]))
+
+    assert response.status_code == 302
+    assert sent == [("briefs.check_continuity", [brief.pk])]
+    check_continuity(*sent[0][1])
+    html = client.get(reverse("review:continuity", args=[brief.pk])).content.decode()
+    assert "still to be measured" not in html and "No shot pairs scored yet." not in html

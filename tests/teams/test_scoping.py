@@ -14,6 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from briefs.models import Brief, Take
+from briefs.pipeline import continuity
 from integrations import webhooks
 from integrations.models import WebhookDelivery
 from retrieval.models import IP, Asset
@@ -78,6 +79,12 @@ def playlist_b(w: TwoTeams) -> int:
     return session.pk
 
 
+def measured_keyframe(w: TwoTeams) -> int:
+    """Measure B's take for the continuity sheet; its first keyframe's index."""
+    continuity.measure_take(w.take_b)
+    return 0
+
+
 # name: (method, url args) of pages holding B's things: A's people get 403/404, B's get 2xx/3xx.
 B_PAGES = {
     "retrieval:ip_detail": ("GET", [SLUG]),
@@ -108,6 +115,10 @@ B_PAGES = {
     "review:promote": ("POST", [TAKE]),
     "review:playlist": ("GET", [playlist_b]),
     "reliability:trace": ("GET", [B]),
+    "review:continuity": ("GET", [B]),
+    "review:continuity_measure": ("POST", [B]),
+    "review:client_links": ("GET", [B]),
+    "briefs:take_keyframe": ("GET", [TAKE, measured_keyframe]),
 }
 # B's producer and director are not catalog admins: these stay refused to B's people too.
 B_OWNER_REFUSED = {"retrieval:asset_upload", "retrieval:asset_restore", "review:promote"}
@@ -220,6 +231,8 @@ API_CALLS = {
         lambda w: f"/api/v1/takes/{w.take_b.pk}/decision",
         lambda w: {"verdict": "approved", "expected_version": w.take_b.version},
     ),
+    "continuity": ("GET", lambda w: f"/api/v1/briefs/{w.brief_b.pk}/continuity", None),
+    "list_review_links": ("GET", lambda w: f"/api/v1/briefs/{w.brief_b.pk}/review-links", None),
 }
 
 
@@ -265,6 +278,8 @@ MCP_CALLS = {
     "add_note": lambda w: {"take_id": w.take_b.pk, "body": "Peek", "timecode_start": 1},
     "decide_take": lambda w: {"take_id": w.take_b.pk, "verdict": "approved", "expected_version": 1},
     "promote_take": lambda w: {"take_id": w.take_b.pk},
+    "brief_continuity": lambda w: {"brief_id": w.brief_b.pk},
+    "list_review_links": lambda w: {"brief_id": w.brief_b.pk},
     "submit_brief": lambda w: {
         **_brief_body(w.ip_b),
         "release_date": date.today() + timedelta(days=30),
