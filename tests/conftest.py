@@ -45,6 +45,9 @@ def clean_test_state():
 @pytest.fixture
 def start_worker(transactional_db):
     """Start real Celery workers against the test database; stop them after the test."""
+    # Earlier tests' commits sent tasks (continuity checks, webhooks) that no worker took; their
+    # rows are gone, and a worker made slow on purpose must not spend the test on them.
+    celery_app.control.purge()
     started: list[WorkerProcess] = []
 
     def start(**kwargs) -> WorkerProcess:
