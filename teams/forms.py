@@ -1,7 +1,7 @@
 """Forms for joining a team and for inviting people to one."""
 
 from django import forms
-from django.contrib.auth import password_validation
+from django.contrib.auth import get_user_model, password_validation
 
 from studio.roles import Role
 
@@ -40,8 +40,6 @@ class InvitationAccountForm(forms.Form):
             self.add_error("password2", "The two passwords differ.")
         elif first:
             # Validate against the would-be user so "too similar to your email" can fire.
-            from django.contrib.auth import get_user_model
-
             candidate = get_user_model()(
                 username=data.get("username", ""),
                 email=self.email,

@@ -1,7 +1,7 @@
 """The invitee's side of an invitation: set a password (or sign in) and join the IP's team."""
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import get_user_model, login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -54,8 +54,6 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _account_exists(email: str) -> bool:
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.filter(email__iexact=email).exists()
 
 
