@@ -31,7 +31,7 @@ from studio.ai.local import LocalReviser
 from studio.ai.types import NoteSpec, ProviderError, Revision, RevisionRequest
 from studio.celery import send_after_commit
 from studio.roles import Role, has_role
-from teams.selectors import has_ip_role, require_ip_role
+from teams.selectors import has_ip_role, member_ids, require_ip_role
 
 
 class ReviewError(Exception):
@@ -191,7 +191,11 @@ def _apply_under_signoff(*, take: Take, user, fields: dict) -> Decision:
 
 
 def tell_lead_directors(*, take: Take, reason: str) -> int:
-    """Email the lead directors that a take waits for their ruling; return how many were told."""
+    """Email the lead directors who direct the take's IP that it waits for their ruling.
+
+    Return how many were told. Leads on other IPs' teams hear nothing of this brief.
+    """
+    ip_id = take.shot.brief.ip_id
     leads = (
         get_user_model()
         .objects.filter(is_active=True)
@@ -199,6 +203,7 @@ def tell_lead_directors(*, take: Take, reason: str) -> int:
             Q(user_permissions__codename="lead_director")
             | Q(groups__permissions__codename="lead_director")
         )
+        .filter(Q(pk__in=member_ids(ip_id, Role.CREATIVE_DIRECTOR)) | Q(is_superuser=True))
         .exclude(email="")
         .values_list("email", flat=True)
         .distinct()

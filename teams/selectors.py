@@ -79,6 +79,13 @@ def require_ip_role(user: Any, ip_id: int, *roles: Role) -> None:
         )
 
 
+def member_ids(ip_id: int, *roles: Role) -> QuerySet:
+    """Return (as a subquery) the ids of people holding one of `roles` on the IP."""
+    return Membership.objects.filter(ip_id=ip_id, role__in=[role.value for role in roles]).values(
+        "user_id"
+    )
+
+
 def ip_members(*, ip_id: int) -> QuerySet[Membership]:
     """Return an IP's memberships with their people, for the team page."""
     return Membership.objects.filter(ip_id=ip_id).select_related("user", "added_by")

@@ -327,3 +327,33 @@ def test_given_a_browser_signed_in_on_a_when_it_guesses_bs_media_then_nothing_co
     client.force_login(world.outsiders["director"])
     media = client.get(reverse("retrieval:asset_file", args=[world.asset_b.pk, "file"]))
     assert media.status_code == 404
+
+
+def test_given_leads_on_each_ip_when_b_directors_disagree_then_only_bs_lead_is_emailed(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Permission
+
+    from review import services
+
+    world = two_teams()
+    lead_permission = Permission.objects.get(codename="lead_director")
+    for username, ip in (("a-lead", world.ip_a), ("b-lead", world.ip_b)):
+        lead = director(username=username, email=f"{username}@studio.example", ips=[ip])
+        lead.user_permissions.add(lead_permission)
+    second = director(username="b-second", ips=[world.ip_b])
+    Brief.objects.filter(pk=world.brief_b.pk).update(required_approvals=2)
+    take = Take.objects.get(pk=world.take_b.pk)
+    services.decide(take=take, user=world.b_director, verdict="approved", expected_version=1)
+    take.refresh_from_db()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.decide(
+            take=take,
+            user=second,
+            verdict="rejected",
+            expected_version=take.version,
+            reason_code="artefacts",
+        )
+
+    assert [message.to for message in mailoutbox] == [["b-lead@studio.example"]]
