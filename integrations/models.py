@@ -23,8 +23,6 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     # Fixed-window rate limit: the window this token is counting in and its calls so far.
-    window_started_at = models.DateTimeField(null=True, blank=True, editable=False)
-    window_calls = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

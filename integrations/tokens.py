@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from integrations.models import ApiToken
+from studio.ratelimit import RateDecision, rate_hit
 from studio.secrets_store import hash_secret, new_secret
 
 SECRET_PREFIX = "studio_"
@@ -20,14 +19,6 @@ SECRET_PREFIX = "studio_"
 
 class TokenError(Exception):
     """A token operation that cannot go ahead; the message is for the user."""
-
-
-@dataclass(frozen=True)
-class RateDecision:
-    """Whether a call fits in its token's window, and if not how long until the next one."""
-
-    allowed: bool
-    retry_after_s: int
 
 
 @transaction.atomic
@@ -76,29 +67,12 @@ def token_authenticate(secret: str) -> ApiToken | None:
 
 def token_record_call(*, token: ApiToken) -> RateDecision:
     """Count one call in the token's fixed window, note when it was used, and say if it fits."""
-    window = settings.API_RATE_WINDOW_SECONDS
-    now = timezone.now()
-    started = datetime.fromtimestamp(math.floor(now.timestamp() / window) * window, tz=now.tzinfo)
-    # One statement, so concurrent calls on one token count exactly (the row lock orders them).
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE {ApiToken._meta.db_table}
-               SET window_calls = CASE WHEN window_started_at = %s THEN window_calls + 1 ELSE 1 END,
-                   window_started_at = %s,
-                   last_used_at = %s
-             WHERE id = %s
-         RETURNING window_calls
-            """,
-            [started, started, now, token.pk],
-        )
-        row = cursor.fetchone()
-    calls = row[0] if row else 1
-    if calls <= settings.API_RATE_LIMIT:
-        return RateDecision(allowed=True, retry_after_s=0)
-    reset = started + timedelta(seconds=window)
-    wait = math.ceil((reset - now).total_seconds())
-    return RateDecision(allowed=False, retry_after_s=max(1, wait))
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return rate_hit(
+        f"api-token:{token.pk}",
+        limit=settings.API_RATE_LIMIT,
+        window_s=settings.API_RATE_WINDOW_SECONDS,
+    )
 
 
 def tokens_of(*, user: Any) -> QuerySet[ApiToken]:

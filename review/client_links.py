@@ -8,15 +8,12 @@ figures.
 
 from __future__ import annotations
 
-import math
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
-from django.core.cache import caches
 from django.db import transaction
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -27,6 +24,7 @@ from briefs.models import Brief, Shot, Take
 from briefs.selectors import visible_briefs
 from review import signals
 from review.models import ClientNote, ClientVerdict, ReviewLink, ReviewLinkEvent
+from studio.ratelimit import RateDecision, rate_hit
 from studio.roles import Role, has_role
 from studio.secrets_store import hash_secret, new_secret
 
@@ -46,16 +44,6 @@ class Visitor:
     name: str = ""
     ip_address: str | None = None
     user_agent: str = ""
-
-
-@dataclass(frozen=True)
-class RateDecision:
-    """Whether one more request fits in its window, and if not how long until it does."""
-
-    allowed: bool
-    retry_after_s: int
-    # The first request past the limit in its window: the one worth a line in the log.
-    first_refusal: bool = False
 
 
 # --- Who may share ------------------------------------------------------------------------------
@@ -205,26 +193,11 @@ def _about(take: Take) -> str:
 
 # --- Rate limit ---------------------------------------------------------------------------------
 def rate_limit_hit(*, link: ReviewLink, ip_address: str | None, action: str) -> RateDecision:
-    """Count one request by (link, address, action) in a fixed window, and say if it fits."""
-    window = settings.REVIEW_LINK_RATE_WINDOW_SECONDS
-    limit = settings.REVIEW_LINK_RATE_LIMITS[action]
-    now = time.time()
-    started = math.floor(now / window) * window
-    key = f"review-link-rate:{link.pk}:{ip_address or '-'}:{action}:{started}"
-    cache = caches[settings.REVIEW_LINK_RATE_CACHE]
-    # add() only sets a missing key, so concurrent first requests both count from 0.
-    cache.add(key, 0, timeout=window + 1)
-    try:
-        calls = cache.incr(key)
-    except ValueError:  # evicted between add and incr: this request opens the window again
-        cache.set(key, 1, timeout=window + 1)
-        calls = 1
-    if calls <= limit:
-        return RateDecision(allowed=True, retry_after_s=0)
-    return RateDecision(
-        allowed=False,
-        retry_after_s=max(1, math.ceil(started + window - now)),
-        first_refusal=calls == limit + 1,
+    """Count one request by (link, address, action) in its fixed window, and say if it fits."""
+    return rate_hit(
+        f"review-link:{link.pk}:{ip_address or '-'}:{action}",
+        limit=settings.REVIEW_LINK_RATE_LIMITS[action],
+        window_s=settings.REVIEW_LINK_RATE_WINDOW_SECONDS,
     )
 
 

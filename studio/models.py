@@ -1,4 +1,4 @@
-"""The core's own rows: worker heartbeats (the integrations' models live in integrations/)."""
+"""The core's own rows: worker heartbeats and rate windows (integrations' models live there)."""
 
 from django.db import models
 
@@ -18,3 +18,14 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} (seen {self.seen_at:%H:%M:%S})"
+
+
+class RateWindow(models.Model):
+    """One rate-limited thing's calls in its current fixed window (studio.ratelimit)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    window_start = models.DateTimeField()
+    calls = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.calls} since {self.window_start:%H:%M:%S}"

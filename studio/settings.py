@@ -477,8 +477,7 @@ CACHES = {
 REVIEW_LINK_DEFAULT_DAYS = env_int("REVIEW_LINK_DEFAULT_DAYS", 14)
 REVIEW_LINK_MAX_DAYS = env_int("REVIEW_LINK_MAX_DAYS", 90)
 # Requests per link and client address per fixed window, by action; past it a friendly 429. The
-# counters live in this cache; a shared one (Redis, Memcached) counts across processes.
-REVIEW_LINK_RATE_CACHE = "default"
+# counters are rows in the database (studio.ratelimit), so they hold across processes.
 REVIEW_LINK_RATE_WINDOW_SECONDS = env_int("REVIEW_LINK_RATE_WINDOW_SECONDS", 300)
 REVIEW_LINK_RATE_LIMITS: dict[str, int] = {
     "open": env_int("REVIEW_LINK_RATE_OPENS", 60),

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.hashers import check_password
-from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,13 +21,6 @@ from tests.factories.users import director, producer
 pytestmark = pytest.mark.django_db
 
 BROWSER = "Mozilla/5.0 (ClientTest)"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_counters(settings):
-    caches[settings.REVIEW_LINK_RATE_CACHE].clear()
-    yield
-    caches[settings.REVIEW_LINK_RATE_CACHE].clear()
 
 
 def takes_of(brief) -> list[Take]:

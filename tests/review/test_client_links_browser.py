@@ -1,7 +1,6 @@
 """A client review in a real Chromium: link made on the brief page, opened signed out, revoked."""
 
 import pytest
-from django.core.cache import caches
 from playwright.sync_api import expect
 
 from briefs.models import Take
@@ -16,7 +15,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_client_reviews_through_a_link_the_board_shows_it_and_revocation_closes_it(
     page, browser, live_server, settings
 ):
-    caches[settings.REVIEW_LINK_RATE_CACHE].clear()
     brief = board_brief(shots=2, title="Harbour teaser")
     first, second = Take.objects.filter(shot__brief=brief).order_by("shot__order")
 
