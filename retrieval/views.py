@@ -204,64 +204,73 @@ def _studio_admin_required(view):
 def team(request: HttpRequest, slug: str) -> HttpResponse:
     """An IP's team: members and their roles, invitations out, and forms to change both."""
     ip = get_object_or_404(IP, slug=slug)
-    invite_form = InviteForm(prefix="invite")
-    add_form = MemberAddForm(prefix="add")
+    forms = {"invite_form": InviteForm(prefix="invite"), "add_form": MemberAddForm(prefix="add")}
     if request.method == "POST":
-        action = request.POST.get("action")
+        action = _TEAM_ACTIONS.get(request.POST.get("action", ""))
+        if action is None:
+            raise Http404("No such team action.")
         try:
-            if action == "invite":
-                invite_form = InviteForm(request.POST, prefix="invite")
-                if invite_form.is_valid():
-                    sent = teams.invite(
-                        ip=ip,
-                        email=invite_form.cleaned_data["email"],
-                        role=invite_form.cleaned_data["role"],
-                        by=request.user,
-                        link_for=lambda token: request.build_absolute_uri(
-                            reverse("teams:accept", args=[token])
-                        ),
-                    )
-                    messages.success(request, f"Invitation emailed to {sent.invitation.email}.")
-                    return redirect("retrieval:team", slug=ip.slug)
-            elif action == "add":
-                add_form = MemberAddForm(request.POST, prefix="add")
-                if add_form.is_valid():
-                    person = _user_named(add_form.cleaned_data["username"])
-                    if person is None:
-                        add_form.add_error("username", "Nobody has that username or email.")
-                    else:
-                        membership = teams.member_add(
-                            ip=ip, user=person, role=add_form.cleaned_data["role"], by=request.user
-                        )
-                        messages.success(request, f"Added {membership}.")
-                        return redirect("retrieval:team", slug=ip.slug)
-            elif action == "remove":
-                membership = get_object_or_404(
-                    ip_members(ip_id=ip.pk), pk=request.POST.get("membership")
-                )
-                teams.member_remove(membership=membership, by=request.user)
-                messages.success(request, f"Removed {membership}.")
-                return redirect("retrieval:team", slug=ip.slug)
-            elif action == "revoke":
-                invitation = get_object_or_404(
-                    pending_invitations(ip_id=ip.pk), pk=request.POST.get("invitation")
-                )
-                teams.invitation_revoke(invitation=invitation, by=request.user)
-                messages.success(request, f"Withdrew the invitation to {invitation.email}.")
-                return redirect("retrieval:team", slug=ip.slug)
+            done = action(request, ip, forms)
         except teams.TeamError as exc:
             messages.error(request, str(exc))
+        else:
+            if done:
+                messages.success(request, done)
+                return redirect("retrieval:team", slug=ip.slug)
     context = {
         "ip": ip,
         "members": ip_members(ip_id=ip.pk),
         "invitations": pending_invitations(ip_id=ip.pk),
-        "invite_form": invite_form,
-        "add_form": add_form,
         "now": timezone.now(),
         "invitation_hours": settings.INVITATION_MAX_AGE_HOURS,
+        **forms,
     }
-    status = 400 if invite_form.errors or add_form.errors else 200
+    status = 400 if any(form.errors for form in forms.values()) else 200
     return render(request, "retrieval/team.html", context, status=status)
+
+
+# Each team action returns what it did (for the message), or "" when its form has errors.
+def _invite(request: HttpRequest, ip: IP, forms: dict) -> str:
+    form = forms["invite_form"] = InviteForm(request.POST, prefix="invite")
+    if not form.is_valid():
+        return ""
+    sent = teams.invite(
+        ip=ip,
+        email=form.cleaned_data["email"],
+        role=form.cleaned_data["role"],
+        by=request.user,
+        link_for=lambda token: request.build_absolute_uri(reverse("teams:accept", args=[token])),
+    )
+    return f"Invitation emailed to {sent.invitation.email}."
+
+
+def _add(request: HttpRequest, ip: IP, forms: dict) -> str:
+    form = forms["add_form"] = MemberAddForm(request.POST, prefix="add")
+    if not form.is_valid():
+        return ""
+    person = _user_named(form.cleaned_data["username"])
+    if person is None:
+        form.add_error("username", "Nobody has that username or email.")
+        return ""
+    role = form.cleaned_data["role"]
+    return f"Added {teams.member_add(ip=ip, user=person, role=role, by=request.user)}."
+
+
+def _remove(request: HttpRequest, ip: IP, forms: dict) -> str:
+    membership = get_object_or_404(ip_members(ip_id=ip.pk), pk=request.POST.get("membership"))
+    teams.member_remove(membership=membership, by=request.user)
+    return f"Removed {membership}."
+
+
+def _withdraw(request: HttpRequest, ip: IP, forms: dict) -> str:
+    invitation = get_object_or_404(
+        pending_invitations(ip_id=ip.pk), pk=request.POST.get("invitation")
+    )
+    teams.invitation_revoke(invitation=invitation, by=request.user)
+    return f"Withdrew the invitation to {invitation.email}."
+
+
+_TEAM_ACTIONS = {"invite": _invite, "add": _add, "remove": _remove, "revoke": _withdraw}
 
 
 def _user_named(name: str):
