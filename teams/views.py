@@ -24,26 +24,26 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         request.user.is_authenticated and request.user.email.lower() == invitation.email
     )
     form = None
-    if signed_in_as_invitee:
-        if request.method == "POST":
-            return _accepted(
-                request, lambda: services.invitation_accept(token=token, user=request.user)
-            )
-    elif not _account_exists(invitation.email):
-        form = InvitationAccountForm(request.POST or None, email=invitation.email)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            return _accepted(
-                request,
-                lambda: services.account_create_from_invitation(
+    try:
+        if signed_in_as_invitee and request.method == "POST":
+            return _welcome(request, services.invitation_accept(token=token, user=request.user))
+        if not signed_in_as_invitee and not _account_exists(invitation.email):
+            form = InvitationAccountForm(request.POST or None, email=invitation.email)
+            if request.method == "POST" and form.is_valid():
+                data = form.cleaned_data
+                membership = services.account_create_from_invitation(
                     token=token,
                     username=data["username"],
                     password=data["password1"],
                     first_name=data["first_name"],
                     last_name=data["last_name"],
-                ),
-                form=form,
-            )
+                )
+                return _welcome(request, membership)
+    except services.TeamError as exc:
+        if form is None:
+            messages.error(request, str(exc))
+            return redirect(request.path)
+        form.add_error(None, str(exc))
     context = {
         "invitation": invitation,
         "form": form,
@@ -57,16 +57,8 @@ def _account_exists(email: str) -> bool:
     return get_user_model().objects.filter(email__iexact=email).exists()
 
 
-def _accepted(request: HttpRequest, accept, form=None) -> HttpResponse:
-    try:
-        membership = accept()
-    except services.TeamError as exc:
-        if form is None:
-            messages.error(request, str(exc))
-            return redirect(request.path)
-        form.add_error(None, str(exc))
-        invitation = services.invitation_for_token(request.resolver_match.kwargs["token"])
-        return render(request, "teams/accept.html", {"invitation": invitation, "form": form})
+def _welcome(request: HttpRequest, membership) -> HttpResponse:
+    """Sign a new invitee in, and say where they now work."""
     if not request.user.is_authenticated:
         login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
     messages.success(
