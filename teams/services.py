@@ -37,11 +37,11 @@ def sync_role_groups(user: Any) -> None:
     groups = {group.name: group for group in Group.objects.filter(name__in=Role.values)}
     user.groups.remove(*(g for name, g in groups.items() if name not in held))
     user.groups.add(*(g for name, g in groups.items() if name in held))
-    # Catalog admins work in the Django admin, which needs is_staff.
-    staff = user.is_superuser or Role.CATALOG_ADMIN.value in held or is_studio_admin(user)
-    if user.is_staff != staff:
-        get_user_model().objects.filter(pk=user.pk).update(is_staff=staff)
-        user.is_staff = staff
+    # Catalog admins work in the Django admin, which needs is_staff. It is only ever granted here:
+    # staff status given for other reasons (operations, /healthz details) is not ours to take.
+    if not user.is_staff and (Role.CATALOG_ADMIN.value in held or is_studio_admin(user)):
+        get_user_model().objects.filter(pk=user.pk).update(is_staff=True)
+        user.is_staff = True
     # Django's ModelBackend caches permissions on the user object; roles changed, so drop them.
     for cache in (
         "_studio_roles",

@@ -158,3 +158,15 @@ def test_given_existing_users_before_teams_when_the_migration_runs_then_they_joi
     }
     assert not Membership.objects.filter(user=no_role).exists()
     assert old_director.groups.filter(name=Role.CREATIVE_DIRECTOR.value).exists()
+
+
+def test_given_staff_given_for_operations_when_their_memberships_change_then_staff_stays():
+    ip = IPFactory(team=[])
+    ops = UserFactory(username="ops", role=Role.PRODUCER, ips=[ip])
+    get_user_model().objects.filter(pk=ops.pk).update(is_staff=True)
+    ops.refresh_from_db()
+    services.member_remove(
+        membership=Membership.objects.get(user=ops), by=superuser(username="root")
+    )
+    ops.refresh_from_db()
+    assert ops.is_staff
